@@ -1,0 +1,361 @@
+"""The drafting pipeline: signals → retrieve → decide → compose → fit and cite → Draft."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from replyassist._errors import ConfigurationError, InvalidTicketError
+from replyassist._text import strip_quoted, truncate
+from replyassist.channels import ChannelProfile, fit_to_profile
+from replyassist.drafting.base import ComposeRequest, Composer, Composition
+from replyassist.drafting.decide import decide
+from replyassist.models import (
+    Channel,
+    Citation,
+    Decision,
+    Draft,
+    DraftWarning,
+    Message,
+    Role,
+    SearchHit,
+    Signals,
+    Ticket,
+    Timings,
+)
+from replyassist.policy import Policy
+
+__all__ = ["ReplyAssistant", "adraft_reply", "draft_reply"]
+
+TicketLike = Ticket | Mapping[str, Any] | str
+PolicyLike = Policy | Mapping[str, Any] | None
+T = TypeVar("T")
+
+# Past these sizes a message is cut for analysis (the ticket itself is left untouched):
+# no reply needs more, and parsing megabytes of HTML would stall the draft.
+MAX_MESSAGE_CHARS = 20_000
+MAX_HTML_CHARS = 200_000
+# Only the most recent messages matter for the reply; older ones are not analysed.
+MAX_MESSAGES = 50
+
+
+@dataclass
+class _Analysed:
+    ticket: Ticket
+    warnings: list[DraftWarning]
+    policy: Policy
+    signals: Signals
+    language: str
+    search_args: dict[str, Any]
+    started: float
+    analysed: float
+
+
+@dataclass
+class _Prepared:
+    ticket: Ticket
+    signals: Signals
+    hits: list[SearchHit]
+    answering: list[SearchHit]
+    profile: ChannelProfile
+    policy: Policy
+    decision: Decision
+    reasons: list[str]
+    language: str
+    warnings: list[DraftWarning]
+    timings: Timings
+    started: float
+
+    def request(self) -> ComposeRequest:
+        return ComposeRequest(
+            ticket=self.ticket, signals=self.signals, hits=self.hits, answering_hits=self.answering,
+            profile=self.profile, policy=self.policy, decision=self.decision, reasons=self.reasons,
+            language=self.language,
+        )
+
+
+class ReplyAssistant:
+    """Drafts replies to tickets for one brand. Build it once and reuse it.
+
+    Args:
+        kb: a ``KnowledgeBase`` (or any ``KnowledgeSource``), or a path: a folder saved with
+            ``KnowledgeBase.save`` or a folder of articles. ``None`` drafts without a KB
+            (questions of fact are then escalated, never answered from thin air).
+        llm: the composer that writes the text. ``None`` uses the offline composer.
+        policy: the brand's policy, or a dict of its fields.
+
+    Example:
+        >>> assistant = ReplyAssistant("examples/kb", policy={"brand": "Pinecone", "agent_name": "Ana"})
+        >>> draft = assistant.draft(Ticket.from_text("Where is my order?", channel="email"))
+    """
+
+    def __init__(self, kb: Any = None, *, llm: Any = None, policy: PolicyLike = None) -> None:
+        self.kb = _resolve_kb(kb)
+        self.composer: Composer = _resolve_composer(llm)
+        self.policy = Policy().merged(dict(policy) if isinstance(policy, Mapping) else policy)
+
+    def __repr__(self) -> str:
+        return (f"ReplyAssistant(kb={type(self.kb).__name__ if self.kb is not None else None}, "
+                f"composer={self.composer.name!r}, brand={self.policy.brand!r})")
+
+    def draft(self, ticket: TicketLike, *, policy: PolicyLike = None) -> Draft:
+        """Draft a reply to ``ticket`` (a ``Ticket``, its dict or JSON form, or a plain message)."""
+        prepared = self._prepare(ticket, policy)
+        started = time.perf_counter()
+        compose = getattr(self.composer, "compose", None)
+        if callable(compose):
+            composition = compose(prepared.request())
+        else:
+            composition = _run_sync(lambda: self.composer.acompose(prepared.request()))
+        return self._finish(prepared, composition, started)
+
+    async def adraft(self, ticket: TicketLike, *, policy: PolicyLike = None) -> Draft:
+        """Draft a reply without blocking the event loop (see :meth:`draft`)."""
+        prepared = await self._aprepare(ticket, policy)
+        started = time.perf_counter()
+        composition = await self.composer.acompose(prepared.request())
+        return self._finish(prepared, composition, started)
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    async def _aprepare(self, ticket: TicketLike, policy: PolicyLike) -> _Prepared:
+        step = self._analyse(ticket, policy)
+        # Retrieval may be remote (a wrapped LangChain retriever): await it.
+        hits = await self.kb.asearch(**step.search_args) if self.kb is not None else []
+        return self._decide(step, hits)
+
+    def _prepare(self, ticket: TicketLike, policy: PolicyLike) -> _Prepared:
+        step = self._analyse(ticket, policy)
+        hits = self.kb.search(**step.search_args) if self.kb is not None else []
+        return self._decide(step, hits)
+
+    def _analyse(self, ticket: TicketLike, policy: PolicyLike) -> _Analysed:
+        from replyassist.signals import analyze
+
+        policy_obj = self.policy.merged(dict(policy) if isinstance(policy, Mapping) else policy)
+        cleaned, warnings = _clean_ticket(_parse_ticket(ticket))
+        started = time.perf_counter()
+        signals = analyze(cleaned, brand_names=[policy_obj.brand] if policy_obj.brand else [],
+                          brand_handles=list(policy_obj.brand_handles))
+        language = policy_obj.language or signals.language
+        search_args = {"query": _query_of(cleaned), "k": policy_obj.search_k, "language": language,
+                       "locale": language}
+        return _Analysed(cleaned, warnings, policy_obj, signals, language, search_args, started,
+                         time.perf_counter())
+
+    def _decide(self, step: _Analysed, hits: list[SearchHit]) -> _Prepared:
+        policy, ticket, warnings = step.policy, step.ticket, step.warnings
+        answering = [h for h in hits if h.coverage >= policy.min_coverage]
+        if self.kb is None:
+            warnings.append(DraftWarning(code="no_knowledge_base",
+                                         message="no knowledge base was given: nothing could be looked up"))
+        decision, reasons = decide(step.signals, answering, public_channel=ticket.channel.is_public,
+                                   escalate_when_kb_silent=policy.escalate_when_kb_silent)
+        timings = Timings(signals_ms=(step.analysed - step.started) * 1000,
+                          retrieval_ms=(time.perf_counter() - step.analysed) * 1000)
+        return _Prepared(ticket=ticket, signals=step.signals, hits=hits, answering=answering,
+                         profile=policy.profile_for(ticket.channel), policy=policy, decision=decision,
+                         reasons=reasons, language=step.language, warnings=warnings,
+                         timings=timings, started=step.started)
+
+    def _finish(self, prepared: _Prepared, composition: Composition, compose_started: float) -> Draft:
+        t_check = time.perf_counter()
+        timings = prepared.timings
+        timings.compose_ms = (t_check - compose_started) * 1000
+        draft = Draft(
+            ticket_id=prepared.ticket.id, decision=prepared.decision, reasons=list(prepared.reasons),
+            language=composition.language or prepared.language, channel=prepared.ticket.channel,
+            signals=prepared.signals, composer=self.composer.name, warnings=list(prepared.warnings),
+            move_to_private=composition.move_to_private,
+        )
+        for warning in composition.warnings:
+            draft.warn(warning.code, warning.message)
+        text = composition.text.strip()
+        if text:
+            sign_off = composition.sign_off.strip()
+            body = text[: -len(sign_off)].rstrip() if sign_off and text.endswith(sign_off) else text
+            fitted = fit_to_profile(body, prepared.profile, keep_last=sign_off if body != text else "")
+            draft.text, draft.parts = fitted.text, fitted.parts
+            if fitted.trimmed:
+                draft.warn("trimmed_for_channel",
+                           f"the reply was shortened to fit {prepared.profile.label}; check nothing needed was cut")
+            for note in fitted.notes:
+                draft.warn("channel_format", note)
+        elif prepared.decision is not Decision.SKIP:
+            draft.warn("empty_draft", "the composer wrote nothing: write this reply yourself")
+        draft.citations = _citations(composition.used_passage_ids, prepared.hits, prepared.policy, draft)
+        timings.check_ms = (time.perf_counter() - t_check) * 1000
+        timings.total_ms = (time.perf_counter() - prepared.started) * 1000
+        draft.timings = timings
+        return draft
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _parse_ticket(ticket: TicketLike) -> Ticket:
+    if isinstance(ticket, Ticket):
+        return ticket
+    try:
+        if isinstance(ticket, str):
+            stripped = ticket.strip()
+            if stripped.startswith("{"):
+                return Ticket.model_validate_json(stripped)
+            return Ticket.from_text(ticket)
+        if isinstance(ticket, Mapping):
+            return Ticket.model_validate(dict(ticket))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'ticket'}: {e['msg']}"
+                             for e in exc.errors()[:5])
+        raise InvalidTicketError(f"not a valid ticket: {problems}") from exc
+    raise InvalidTicketError(f"a ticket must be a Ticket, a dict or a message, not {type(ticket).__name__}")
+
+
+def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
+    """A copy of the ticket fit for analysis: plain text, no quoted history, bounded size."""
+    warnings: list[DraftWarning] = []
+    raw_channel = ticket.metadata.get("channel_raw")
+    if ticket.channel is Channel.UNKNOWN:
+        what = f"the channel {raw_channel!r} is not one replyassist knows" if raw_channel else "no channel was given"
+        warnings.append(DraftWarning(code="unknown_channel",
+                                     message=f"{what}: drafted as a short plain reply; check it suits the channel"))
+    messages: list[Message] = []
+    cut = False
+    for message in ticket.messages[-MAX_MESSAGES:]:
+        html = message.html
+        if not message.text.strip() and html and len(html) > MAX_HTML_CHARS:
+            html, cut = html[:MAX_HTML_CHARS], True
+        body = message.text if message.text.strip() else Message(html=html).body if html else ""
+        if message.author is Role.CUSTOMER:
+            body = strip_quoted(body) or body
+        if len(body) > MAX_MESSAGE_CHARS:
+            body, cut = body[:MAX_MESSAGE_CHARS], True
+        messages.append(message.model_copy(update={"text": body, "html": None}))
+    if cut:
+        warnings.append(DraftWarning(code="message_truncated",
+                                     message=f"a very long message was read only in part "
+                                             f"(first {MAX_MESSAGE_CHARS:,} characters)"))
+    cleaned = ticket.model_copy(update={"messages": messages})
+    if cleaned.last_customer_message is None:
+        raise InvalidTicketError(
+            f"ticket {ticket.id or '(no id)'} has no customer message with text: nothing to reply to"
+        )
+    return cleaned, warnings
+
+
+def _query_of(ticket: Ticket) -> str:
+    """What to search the KB for: the last customer message, with context when it is short."""
+    customer = [m.body for m in ticket.messages if m.author is Role.CUSTOMER and m.body.strip()]
+    query = customer[-1]
+    if len(query) < 120 and len(customer) > 1:
+        query = f"{customer[-2][-600:]}\n{query}"
+    if ticket.subject and ticket.subject.lower() not in query.lower():
+        query = f"{ticket.subject}\n{query}"
+    return query[-4000:]
+
+
+def _citations(used: list[str], hits: list[SearchHit], policy: Policy, draft: Draft) -> list[Citation]:
+    by_id = {h.passage.id: h.passage for h in hits}
+    citations: list[Citation] = []
+    seen_articles: set[str] = set()
+    for passage_id in used:
+        passage = by_id.get(passage_id)
+        if passage is None:
+            draft.warn("unknown_citation", f"the composer cited {passage_id!r}, which was not retrieved: dropped")
+            continue
+        if passage.article_id in seen_articles or len(citations) >= policy.max_citations:
+            continue
+        seen_articles.add(passage.article_id)
+        citations.append(Citation(article_id=passage.article_id, title=passage.title, url=passage.url,
+                                  passage_id=passage.id, quote=truncate(passage.text, 300)))
+    return citations
+
+
+def _resolve_kb(kb: Any) -> Any:
+    if kb is None:
+        return None
+    if isinstance(kb, str | Path):
+        from replyassist.knowledge import KnowledgeBase
+
+        path = Path(kb)
+        return KnowledgeBase.load(path) if KnowledgeBase.is_saved(path) else KnowledgeBase.from_directory(path)
+    if callable(getattr(kb, "search", None)) and callable(getattr(kb, "asearch", None)):
+        return kb
+    if type(kb).__name__.endswith("Retriever") or hasattr(kb, "ainvoke"):
+        from replyassist.knowledge import KnowledgeBase
+
+        return KnowledgeBase.from_retriever(kb)
+    raise ConfigurationError(
+        f"kb must be a KnowledgeBase, a LangChain retriever or a folder path, not {type(kb).__name__}"
+    )
+
+
+def _resolve_composer(llm: Any) -> Composer:
+    if llm is None:
+        from replyassist.drafting.offline import OfflineComposer
+
+        return OfflineComposer()
+    if isinstance(llm, Composer):
+        return llm
+    raise ConfigurationError(
+        f"llm must be a Composer (for example replyassist.OfflineComposer()), not {type(llm).__name__}; "
+        "drafting with LangChain chat models and OpenAI is not part of this release yet"
+    )
+
+
+def _run_sync(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine from sync code, also when this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_await(make))
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(_await(make)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+async def _await(make: Callable[[], Awaitable[T]]) -> T:
+    return await make()
+
+
+def draft_reply(ticket: TicketLike, kb: Any = None, llm: Any = None, policy: PolicyLike = None) -> Draft:
+    """Draft a reply to one ticket. For many tickets, build a :class:`ReplyAssistant` once.
+
+    Args:
+        ticket: a ``Ticket``, its dict or JSON form, or a plain customer message.
+        kb: a ``KnowledgeBase``, any ``KnowledgeSource``, a LangChain retriever, or a folder path.
+        llm: the composer that writes the text; ``None`` uses the offline composer.
+        policy: the brand's ``Policy`` or a dict of its fields.
+
+    Returns:
+        The draft: a decision with reasons, the text, citations, signals and warnings.
+
+    Raises:
+        InvalidTicketError: the ticket is malformed or has no customer text.
+        ConfigurationError: a wrong argument.
+    """
+    return ReplyAssistant(kb, llm=llm, policy=policy).draft(ticket)
+
+
+async def adraft_reply(ticket: TicketLike, kb: Any = None, llm: Any = None, policy: PolicyLike = None) -> Draft:
+    """Async :func:`draft_reply`."""
+    return await ReplyAssistant(kb, llm=llm, policy=policy).adraft(ticket)
