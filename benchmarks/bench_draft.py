@@ -33,13 +33,18 @@ def real_articles(target_passages: int) -> list[Article]:
     guidelines = json.loads((DATA / "abcd" / "guidelines.json").read_text(encoding="utf-8"))
     for flow, body in guidelines.items():
         for subflow, spec in (body.get("subflows") or {}).items():
-            text = "\n".join(spec.get("instructions", []) + [a.get("text", "") for a in spec.get("actions", [])])
+            text = "\n".join(
+                spec.get("instructions", []) + [a.get("text", "") for a in spec.get("actions", [])]
+            )
             if text.strip():
                 articles.append(Article(id=f"abcd-{flow}-{subflow}", title=f"{flow}: {subflow}", body=text))
     with (DATA / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv").open(
-        encoding="utf-8") as f:
+        encoding="utf-8"
+    ) as f:
         for i, row in enumerate(csv.DictReader(f)):
-            articles.append(Article(id=f"bitext-{i}", title=row["intent"].replace("_", " "), body=row["response"]))
+            articles.append(
+                Article(id=f"bitext-{i}", title=row["intent"].replace("_", " "), body=row["response"])
+            )
     kb = KnowledgeBase(articles)
     # Real text, repeated with distinct ids until the index reaches the target size.
     n, copy = len(kb), 1
@@ -54,11 +59,18 @@ def real_articles(target_passages: int) -> list[Article]:
 def real_tickets(limit: int) -> list[Ticket]:
     tickets = []
     with (DATA / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv").open(
-        encoding="utf-8") as f:
+        encoding="utf-8"
+    ) as f:
         for i, row in enumerate(csv.DictReader(f)):
             if i % 7 == 0:
-                tickets.append(Ticket.from_text(row["instruction"], channel=CHANNELS[i % len(CHANNELS)],
-                                                customer="Alex Doe", id=f"b{i}"))
+                tickets.append(
+                    Ticket.from_text(
+                        row["instruction"],
+                        channel=CHANNELS[i % len(CHANNELS)],
+                        customer="Alex Doe",
+                        id=f"b{i}",
+                    )
+                )
     with (DATA / "twcs_sample" / "sample.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if row["inbound"] == "True":
@@ -87,8 +99,14 @@ def main() -> None:
     t = time.perf_counter()
     kb = KnowledgeBase(real_articles(10_000))
     build_s = time.perf_counter() - t
-    assistant = ReplyAssistant(kb, policy={"brand": "Pinecone Outfitters", "agent_name": "Sam Rivera",
-                                           "brand_handles": ["PineconeHelp"]})
+    assistant = ReplyAssistant(
+        kb,
+        policy={
+            "brand": "Pinecone Outfitters",
+            "agent_name": "Sam Rivera",
+            "brand_handles": ["PineconeHelp"],
+        },
+    )
     tickets = real_tickets(600)
     for ticket in tickets[:20]:  # warm-up: lexicons and phrase banks loaded once
         assistant.draft(ticket)
@@ -105,23 +123,38 @@ def main() -> None:
         walls = []
         for _ in range(5):
             w = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", COLD, str(Path(tmp) / "index")], capture_output=True,
-                                 text=True, check=True, env={"PYTHONPATH": str(ROOT / "src")})
+            out = subprocess.run(
+                [sys.executable, "-c", COLD, str(Path(tmp) / "index")],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={"PYTHONPATH": str(ROOT / "src")},
+            )
             walls.append(time.perf_counter() - w)
             colds.append(float(out.stdout.strip()))
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
-    print(f"KB: {len(kb)} passages from {len(kb.articles)} articles (built in {build_s:.1f} s); "
-          f"{len(tickets)} real tickets")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}"
+    )
+    print(
+        f"KB: {len(kb)} passages from {len(kb.articles)} articles (built in {build_s:.1f} s); "
+        f"{len(tickets)} real tickets"
+    )
     print("| figure | value | target |")
     print("|---|---|---|")
     print(f"| draft_reply p50 | {pct(totals, 0.5):.2f} ms | ≤ 15 ms |")
     print(f"| draft_reply p95 | {pct(totals, 0.95):.2f} ms | ≤ 40 ms |")
     print(f"| draft_reply mean | {statistics.mean(totals):.2f} ms | |")
     for key, values in parts.items():
-        print(f"| {key.removesuffix('_ms')} p50 / p95 | {pct(values, 0.5):.2f} / {pct(values, 0.95):.2f} ms | |")
-    print(f"| cold start (import + load 10k index + first draft), median of 5 | {statistics.median(colds):.2f} s"
-          f" | ≤ 1.5 s |")
-    print(f"| same, whole process incl. interpreter start, median of 5 | {statistics.median(walls):.2f} s | |")
+        print(
+            f"| {key.removesuffix('_ms')} p50 / p95 | {pct(values, 0.5):.2f} / {pct(values, 0.95):.2f} ms | |"
+        )
+    print(
+        f"| cold start (import + load 10k index + first draft), median of 5 | {statistics.median(colds):.2f} s"
+        f" | ≤ 1.5 s |"
+    )
+    print(
+        f"| same, whole process incl. interpreter start, median of 5 | {statistics.median(walls):.2f} s | |"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,12 @@ POLICY = Policy(
 
 def main() -> None:
     assistant = ReplyAssistant(HERE / "kb", policy=POLICY)
-    email = Ticket.from_text("How long do I have to return a tent I haven't used?", channel="email",
-                             customer="Jordan Blake", subject="Returning a tent")
+    email = Ticket.from_text(
+        "How long do I have to return a tent I haven't used?",
+        channel="email",
+        customer="Jordan Blake",
+        subject="Returning a tent",
+    )
     print(assistant.draft(email).text)
     print("---")
     # Per-call options merge over the brand's policy.

@@ -20,8 +20,10 @@ def main() -> None:
         print(f"{document.metadata['title']}: {document.page_content[:80]}…")
     # Any LangChain retriever (a vector store, a search API…) can stand in for the KB.
     wrapped = KnowledgeBase.from_retriever(retriever)
-    draft = draft_reply(Ticket.from_text("I was charged twice for the same order!", channel="chat",
-                                         customer="Priya"), kb=wrapped)
+    draft = draft_reply(
+        Ticket.from_text("I was charged twice for the same order!", channel="chat", customer="Priya"),
+        kb=wrapped,
+    )
     print(draft.decision.value, draft.text)
 
 

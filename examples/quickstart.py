@@ -15,7 +15,12 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     kb = KnowledgeBase.from_directory(HERE / "kb")
     assistant = ReplyAssistant(
-        kb, policy={"brand": "Pinecone Outfitters", "agent_name": "Sam Rivera", "brand_handles": ["PineconeHelp"]}
+        kb,
+        policy={
+            "brand": "Pinecone Outfitters",
+            "agent_name": "Sam Rivera",
+            "brand_handles": ["PineconeHelp"],
+        },
     )
     ticket = Ticket.from_text(
         "@PineconeHelp my parcel is 5 days late and tracking hasn't moved since Monday, where is it??",

@@ -13,9 +13,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "examples"
 
-_SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "REPLYASSIST_MODEL", "AZURE_OPENAI_API_KEY",
-                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                "REPLYASSIST_PROMPTS_DIR", "REPLYASSIST_KB", "REPLYASSIST_BRAND", "REPLYASSIST_AGENT")
+_SECRET_VARS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "REPLYASSIST_MODEL",
+    "AZURE_OPENAI_API_KEY",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "REPLYASSIST_PROMPTS_DIR",
+    "REPLYASSIST_KB",
+    "REPLYASSIST_BRAND",
+    "REPLYASSIST_AGENT",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -21,10 +21,19 @@ def test_every_channel_has_a_profile() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("mail", Channel.EMAIL), ("web_form", Channel.WEB_FORM), ("native_messaging", Channel.CHAT),
-     ("X", Channel.TWITTER), ("twitter-dm", Channel.TWITTER_DM), ("facebook", Channel.FACEBOOK_POST),
-     ("messenger", Channel.FACEBOOK_MESSENGER), ("instagram_dm", Channel.INSTAGRAM_DM),
-     ("phone", Channel.VOICE), ("WhatsApp", Channel.WHATSAPP), ("sms", Channel.SMS)],
+    [
+        ("mail", Channel.EMAIL),
+        ("web_form", Channel.WEB_FORM),
+        ("native_messaging", Channel.CHAT),
+        ("X", Channel.TWITTER),
+        ("twitter-dm", Channel.TWITTER_DM),
+        ("facebook", Channel.FACEBOOK_POST),
+        ("messenger", Channel.FACEBOOK_MESSENGER),
+        ("instagram_dm", Channel.INSTAGRAM_DM),
+        ("phone", Channel.VOICE),
+        ("WhatsApp", Channel.WHATSAPP),
+        ("sms", Channel.SMS),
+    ],
 )
 def test_helpdesk_vocabularies_map_to_channels(name: str, expected: Channel) -> None:
     assert Channel.parse(name) is expected
@@ -54,9 +63,19 @@ def test_email_is_paragraphs_with_a_full_sign_off_and_voice_is_a_call_note() -> 
 
 @pytest.mark.parametrize(
     ("text", "length"),
-    [("hello", 5), ("a" * 280, 280), ("你好", 4), ("こんにちは", 10), ("👍", 2), ("👍🏽", 2),
-     ("👨‍👩‍👧", 2), ("🇪🇸", 2), ("see https://help.example.com/a/very/long/path/that/is/long", 4 + 23),
-     ("café", 4), ("Привет", 6)],
+    [
+        ("hello", 5),
+        ("a" * 280, 280),
+        ("你好", 4),
+        ("こんにちは", 10),
+        ("👍", 2),
+        ("👍🏽", 2),
+        ("👨‍👩‍👧", 2),
+        ("🇪🇸", 2),
+        ("see https://help.example.com/a/very/long/path/that/is/long", 4 + 23),
+        ("café", 4),
+        ("Привет", 6),
+    ],
 )
 def test_x_counts_like_twitter_text(text: str, length: int) -> None:
     assert x_weighted_length(text) == length
@@ -64,7 +83,9 @@ def test_x_counts_like_twitter_text(text: str, length: int) -> None:
 
 def test_long_tweet_becomes_a_numbered_thread_of_at_most_three() -> None:
     profile = get_profile(Channel.TWITTER)
-    body = " ".join(f"Step {i}: do the thing that needs doing for the return to go through." for i in range(9))
+    body = " ".join(
+        f"Step {i}: do the thing that needs doing for the return to go through." for i in range(9)
+    )
     fitted = fit_to_profile(body, profile, keep_last="^SR")
     assert 1 < len(fitted.parts) <= 3
     for i, part in enumerate(fitted.parts, 1):

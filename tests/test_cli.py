@@ -16,8 +16,20 @@ runner = CliRunner()
 
 
 def test_draft_a_message_as_json() -> None:
-    result = runner.invoke(app, ["draft", "How do I reset my password?", "--channel", "chat", "--name", "Ana",
-                                 "--kb", str(EXAMPLES / "kb"), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "draft",
+            "How do I reset my password?",
+            "--channel",
+            "chat",
+            "--name",
+            "Ana",
+            "--kb",
+            str(EXAMPLES / "kb"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     draft = json.loads(result.stdout)
     assert draft["decision"] == "reply"
@@ -27,7 +39,9 @@ def test_draft_a_message_as_json() -> None:
 
 def test_draft_a_ticket_file_reads_the_kb_from_the_environment() -> None:
     ticket = sorted((EXAMPLES / "tickets").glob("*.json"))[0]
-    result = runner.invoke(app, ["draft", "--ticket", str(ticket)], env={"REPLYASSIST_KB": str(EXAMPLES / "kb")})
+    result = runner.invoke(
+        app, ["draft", "--ticket", str(ticket)], env={"REPLYASSIST_KB": str(EXAMPLES / "kb")}
+    )
     assert result.exit_code == 0, result.output
     assert any(word in result.stdout for word in ("REPLY", "SKIP", "ESCALATE"))
 
@@ -62,7 +76,8 @@ def test_demo_drafts_every_sample_ticket() -> None:
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "replyassist.cli", "--help"], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "replyassist.cli", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "draft" in result.stdout and "demo" in result.stdout

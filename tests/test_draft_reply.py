@@ -28,8 +28,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TICKETS = sorted((EXAMPLES / "tickets").glob("*.json"))
 POLICY = Policy(brand="Pinecone Outfitters", agent_name="Sam Rivera", brand_handles=("PineconeHelp",))
 # Ways of sending a public social customer off the channel they chose.
-OFF_CHANNEL = re.compile(r"\b(call us|phone us|email us|e-mail us|give us a call|visit (a|our) store|"
-                         r"1-?800|0800)\b", re.I)
+OFF_CHANNEL = re.compile(
+    r"\b(call us|phone us|email us|e-mail us|give us a call|visit (a|our) store|"
+    r"1-?800|0800)\b",
+    re.I,
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,9 @@ def test_the_samples_cover_every_channel_and_decision() -> None:
 
 
 @pytest.mark.parametrize("path", TICKETS, ids=[p.stem for p in TICKETS])
-def test_sample_ticket_gets_a_sensible_draft(assistant: ReplyAssistant, kb: KnowledgeBase, path: Path) -> None:
+def test_sample_ticket_gets_a_sensible_draft(
+    assistant: ReplyAssistant, kb: KnowledgeBase, path: Path
+) -> None:
     ticket = _ticket(path)
     draft = assistant.draft(ticket)
     assert draft.decision.value == ticket.metadata["expected_decision"], (draft.reasons, draft.text)
@@ -83,18 +88,23 @@ def test_sample_ticket_gets_a_sensible_draft(assistant: ReplyAssistant, kb: Know
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("en", "Hi, how long do I have to return a tent I bought last week?"),
-     ("es", "Hola, ¿cuánto tiempo tengo para devolver una tienda de campaña que compré la semana pasada?"),
-     ("fr", "Bonjour, combien de temps ai-je pour retourner une tente achetée la semaine dernière ?"),
-     ("de", "Hallo, wie lange habe ich Zeit, ein Zelt zurückzuschicken, das ich letzte Woche gekauft habe?"),
-     ("pt", "Olá, quanto tempo tenho para devolver uma barraca que comprei na semana passada?"),
-     ("it", "Ciao, quanto tempo ho per restituire una tenda che ho comprato la settimana scorsa?"),
-     ("nl", "Hallo, hoe lang heb ik om een tent terug te sturen die ik vorige week heb gekocht?"),
-     ("pl", "Dzień dobry, ile mam czasu na zwrot namiotu, który kupiłem w zeszłym tygodniu?"),
-     ("vi", "Xin chào, tôi có bao lâu để trả lại chiếc lều tôi đã mua tuần trước?"),
-     ("zh", "你好，我上周买的帐篷可以在多长时间内退货？"),
-     ("id", "Halo, berapa lama waktu saya untuk mengembalikan tenda yang saya beli minggu lalu?"),
-     ("ja", "こんにちは、先週買ったテントは何日以内なら返品できますか？")],
+    [
+        ("en", "Hi, how long do I have to return a tent I bought last week?"),
+        ("es", "Hola, ¿cuánto tiempo tengo para devolver una tienda de campaña que compré la semana pasada?"),
+        ("fr", "Bonjour, combien de temps ai-je pour retourner une tente achetée la semaine dernière ?"),
+        (
+            "de",
+            "Hallo, wie lange habe ich Zeit, ein Zelt zurückzuschicken, das ich letzte Woche gekauft habe?",
+        ),
+        ("pt", "Olá, quanto tempo tenho para devolver uma barraca que comprei na semana passada?"),
+        ("it", "Ciao, quanto tempo ho per restituire una tenda che ho comprato la settimana scorsa?"),
+        ("nl", "Hallo, hoe lang heb ik om een tent terug te sturen die ik vorige week heb gekocht?"),
+        ("pl", "Dzień dobry, ile mam czasu na zwrot namiotu, który kupiłem w zeszłym tygodniu?"),
+        ("vi", "Xin chào, tôi có bao lâu để trả lại chiếc lều tôi đã mua tuần trước?"),
+        ("zh", "你好，我上周买的帐篷可以在多长时间内退货？"),
+        ("id", "Halo, berapa lama waktu saya untuk mengembalikan tenda yang saya beli minggu lalu?"),
+        ("ja", "こんにちは、先週買ったテントは何日以内なら返品できますか？"),
+    ],
 )
 def test_reply_is_in_the_customers_language(assistant: ReplyAssistant, language: str, message: str) -> None:
     draft = assistant.draft(Ticket.from_text(message, channel="email", customer="Alex Kim"))
@@ -105,43 +115,63 @@ def test_reply_is_in_the_customers_language(assistant: ReplyAssistant, language:
 
 
 def test_public_tweet_needing_order_details_moves_to_dm(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft(Ticket.from_text(
-        "@PineconeHelp my order still hasn't arrived and it's been 2 weeks. Where is it?",
-        channel="twitter", customer={"handle": "@trailrunner88"}))  # type: ignore[arg-type]
+    draft = assistant.draft(
+        Ticket.from_text(
+            "@PineconeHelp my order still hasn't arrived and it's been 2 weeks. Where is it?",
+            channel="twitter",
+            customer={"handle": "@trailrunner88"},
+        )
+    )  # type: ignore[arg-type]
     assert draft.decision is Decision.REPLY
     assert draft.move_to_private
     assert all(x_weighted_length(p) <= 280 for p in draft.parts)
 
 
 def test_legal_threat_and_safety_escalate(assistant: ReplyAssistant) -> None:
-    legal = assistant.draft(Ticket.from_text(
-        "This is the third time you've charged me. My lawyer will be in touch and I'm taking you to small "
-        "claims court.", channel="email", customer="Dana Fox"))
+    legal = assistant.draft(
+        Ticket.from_text(
+            "This is the third time you've charged me. My lawyer will be in touch and I'm taking you to small "
+            "claims court.",
+            channel="email",
+            customer="Dana Fox",
+        )
+    )
     assert legal.decision is Decision.ESCALATE and "legal_threat" in legal.signals.risks
     assert legal.text  # a holding reply, not silence
-    fire = assistant.draft(Ticket.from_text(
-        "My camping stove burst into flames and burned my hand!!", channel="chat", customer="Lee"))
+    fire = assistant.draft(
+        Ticket.from_text(
+            "My camping stove burst into flames and burned my hand!!", channel="chat", customer="Lee"
+        )
+    )
     assert fire.decision is Decision.ESCALATE and "safety" in fire.signals.risks
 
 
 def test_a_question_the_kb_cannot_answer_is_escalated_not_invented(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft(Ticket.from_text(
-        "Do you sponsor university climbing clubs' competitions?", channel="email", customer="Noor"))
+    draft = assistant.draft(
+        Ticket.from_text(
+            "Do you sponsor university climbing clubs' competitions?", channel="email", customer="Noor"
+        )
+    )
     assert draft.decision is Decision.ESCALATE
     assert draft.citations == []
 
 
 def test_thanks_only_is_skipped_with_a_short_closing_reply_in_chat(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft(Ticket.from_text("Thank you so much, that sorted it! 🙏", channel="chat",
-                                             customer="Maria"))
+    draft = assistant.draft(
+        Ticket.from_text("Thank you so much, that sorted it! 🙏", channel="chat", customer="Maria")
+    )
     assert draft.decision is Decision.SKIP
     assert 0 < len(draft.text) < 200
 
 
 def test_a_mention_not_addressed_to_the_brand_is_skipped_silently(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft(Ticket.from_text(
-        "@jenny_hikes lol my @PineconeHelp tent survived the storm better than we did",
-        channel="twitter", customer={"handle": "@sam_outdoors"}))  # type: ignore[arg-type]
+    draft = assistant.draft(
+        Ticket.from_text(
+            "@jenny_hikes lol my @PineconeHelp tent survived the storm better than we did",
+            channel="twitter",
+            customer={"handle": "@sam_outdoors"},
+        )
+    )  # type: ignore[arg-type]
     assert draft.decision is Decision.SKIP
     assert draft.text == ""
 
@@ -153,8 +183,9 @@ def test_without_a_kb_facts_are_not_answered() -> None:
 
 
 def test_async_and_sync_give_the_same_draft(kb: KnowledgeBase) -> None:
-    ticket = Ticket.from_text("Can I change the delivery address of my order?", channel="chat", customer="Ana",
-                              id="T-1")
+    ticket = Ticket.from_text(
+        "Can I change the delivery address of my order?", channel="chat", customer="Ana", id="T-1"
+    )
     sync = draft_reply(ticket, kb=kb, policy=POLICY)
     async_ = asyncio.run(adraft_reply(ticket, kb=kb, policy=POLICY))
     assert (sync.decision, sync.text, sync.citations) == (async_.decision, async_.text, async_.citations)
@@ -178,50 +209,71 @@ def test_kb_given_as_a_folder_path_and_as_a_saved_index(tmp_path: Path, kb: Know
 # -- bad input ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [{}, {"messages": []}, {"messages": [{"author": "customer", "text": "   "}]},
-                                 {"messages": [{"author": "agent", "text": "Hello?"}]}, ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"messages": []},
+        {"messages": [{"author": "customer", "text": "   "}]},
+        {"messages": [{"author": "agent", "text": "Hello?"}]},
+        "",
+    ],
+)
 def test_empty_tickets_give_a_clear_error(assistant: ReplyAssistant, bad: object) -> None:
     with pytest.raises(InvalidTicketError, match="no customer message"):
         assistant.draft(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", ['{"messages": [', {"messages": "nope"}, {"channel": 3, "messages": [{"author": 7}]},
-                                 42])
+@pytest.mark.parametrize(
+    "bad", ['{"messages": [', {"messages": "nope"}, {"channel": 3, "messages": [{"author": 7}]}, 42]
+)
 def test_malformed_tickets_give_a_clear_error(assistant: ReplyAssistant, bad: object) -> None:
     with pytest.raises(InvalidTicketError):
         assistant.draft(bad)  # type: ignore[arg-type]
 
 
 def test_a_megabyte_of_html_is_drafted_with_a_warning(assistant: ReplyAssistant) -> None:
-    html = "<html><body><p>My tent pole snapped on the first night, can I get it repaired?</p>" + (
-        "<div><span>quoted footer &amp; legal text</span></div>" * 20_000) + "</body></html>"
+    html = (
+        "<html><body><p>My tent pole snapped on the first night, can I get it repaired?</p>"
+        + ("<div><span>quoted footer &amp; legal text</span></div>" * 20_000)
+        + "</body></html>"
+    )
     assert len(html) > 1_000_000
-    draft = assistant.draft({"channel": "email", "customer": "Kai", "messages": [{"author": "customer",
-                                                                                   "html": html}]})
+    draft = assistant.draft(
+        {"channel": "email", "customer": "Kai", "messages": [{"author": "customer", "html": html}]}
+    )
     assert draft.decision is not Decision.SKIP
     assert any(w.code == "message_truncated" for w in draft.warnings)
 
 
 def test_emoji_and_right_to_left_text(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft(Ticket.from_text("مرحبا، طلبي لم يصل بعد 😡😡 order #A5521", channel="whatsapp",
-                                             customer="Omar"))
+    draft = assistant.draft(
+        Ticket.from_text("مرحبا، طلبي لم يصل بعد 😡😡 order #A5521", channel="whatsapp", customer="Omar")
+    )
     assert draft.text
     assert draft.signals.language == "ar"
     assert any(w.code == "language_unsupported" for w in draft.warnings)
 
 
 def test_unknown_channel_is_drafted_safely_with_a_warning(assistant: ReplyAssistant) -> None:
-    draft = assistant.draft({"channel": "carrier-pigeon", "customer": "Ada",
-                             "messages": [{"text": "How do I reset my password?"}]})
+    draft = assistant.draft(
+        {
+            "channel": "carrier-pigeon",
+            "customer": "Ada",
+            "messages": [{"text": "How do I reset my password?"}],
+        }
+    )
     assert draft.channel is Channel.UNKNOWN
     assert any(w.code == "unknown_channel" and "carrier-pigeon" in w.message for w in draft.warnings)
     assert draft.text
 
 
 def test_email_quoted_history_does_not_steer_the_draft(assistant: ReplyAssistant) -> None:
-    body = ("Thanks, but the refund still hasn't arrived on my card.\n\n"
-            "On Mon, 3 Nov 2026 at 10:02, Pinecone Support <help@pinecone-outfitters.example> wrote:\n"
-            "> Thank you so much! We're glad we could help. Enjoy your trip!\n> Sam")
+    body = (
+        "Thanks, but the refund still hasn't arrived on my card.\n\n"
+        "On Mon, 3 Nov 2026 at 10:02, Pinecone Support <help@pinecone-outfitters.example> wrote:\n"
+        "> Thank you so much! We're glad we could help. Enjoy your trip!\n> Sam"
+    )
     draft = assistant.draft({"channel": "email", "customer": "Ines", "messages": [{"text": body}]})
     assert not draft.signals.thanks_only
     assert draft.decision is not Decision.SKIP

@@ -9,8 +9,9 @@ from replyassist.channels import SignOff
 
 
 def test_policy_merges_brand_then_channel_then_call() -> None:
-    brand = Policy(brand="Pinecone", agent_name="Ana Gomez",
-                   channel_overrides={"x": {"sign_off": "first_name"}})
+    brand = Policy(
+        brand="Pinecone", agent_name="Ana Gomez", channel_overrides={"x": {"sign_off": "first_name"}}
+    )
     call = brand.merged({"tone": "formal", "channel_overrides": {"twitter": {"target_chars": 200}}})
     assert call.brand == "Pinecone" and call.tone == "formal"
     twitter = call.profile_for(Channel.TWITTER)
@@ -33,19 +34,34 @@ def test_agent_initials_and_handles() -> None:
 
 @pytest.mark.parametrize(
     ("name", "first"),
-    [("maria garcia", "Maria"), ("Dr. John Smith", "John"), ("@12345", None), ("customer", None),
-     ("JOSÉ PÉREZ", "José"), ("李伟", "李伟"), ("McDonald Jones", "McDonald"), ("", None)],
+    [
+        ("maria garcia", "Maria"),
+        ("Dr. John Smith", "John"),
+        ("@12345", None),
+        ("customer", None),
+        ("JOSÉ PÉREZ", "José"),
+        ("李伟", "李伟"),
+        ("McDonald Jones", "McDonald"),
+        ("", None),
+    ],
 )
 def test_first_name_is_derived_carefully(name: str, first: str | None) -> None:
     assert Customer(name=name).first_name == first
 
 
 def test_ticket_accepts_helpdesk_shapes() -> None:
-    ticket = Ticket.model_validate({
-        "id": 42, "channel": "native_messaging", "customer": "Li Wei", "priority": "HIGH",
-        "messages": [{"author": "end-user", "html": "<p>Hello <b>there</b></p>"},
-                     {"author": "admin", "text": "Hi!"}],
-    })
+    ticket = Ticket.model_validate(
+        {
+            "id": 42,
+            "channel": "native_messaging",
+            "customer": "Li Wei",
+            "priority": "HIGH",
+            "messages": [
+                {"author": "end-user", "html": "<p>Hello <b>there</b></p>"},
+                {"author": "admin", "text": "Hi!"},
+            ],
+        }
+    )
     assert ticket.id == "42" and ticket.channel is Channel.CHAT and ticket.priority is not None
     assert ticket.messages[0].author is Role.CUSTOMER and ticket.messages[1].author is Role.AGENT
     assert ticket.last_customer_message is not None

@@ -19,22 +19,69 @@ def test_all_is_sorted_and_complete() -> None:
 
 def test_public_names_are_pinned() -> None:
     expected = {
-        "Article", "ArticleLoadError", "Channel", "ChannelProfile", "Citation", "ComplaintType",
-        "ComposeRequest", "Composer", "Composition", "ConfigurationError", "Customer", "Decision",
-        "Draft", "DraftWarning", "Emotion", "Feedback", "FeedbackKind", "Format", "HelpdeskError",
-        "InvalidInputError", "InvalidTicketError", "KnowledgeBase", "KnowledgeBaseError",
-        "KnowledgeSource", "Message", "MissingDependencyError", "ModelAuthError", "ModelError",
-        "ModelRequestError", "ModelTimeoutError", "OfflineComposer", "Passage", "Policy", "Priority",
-        "RateLimited", "ReplyAssistError", "ReplyAssistant", "Role", "SearchHit", "Sentiment",
-        "SignOff", "Signals", "Ticket", "TicketNotFound", "Timings", "UnknownChannelError", "Urgency",
-        "__version__", "adraft_reply", "analyze", "default_profiles", "detect_language", "draft_reply",
-        "get_profile", "x_weighted_length",
+        "Article",
+        "ArticleLoadError",
+        "Channel",
+        "ChannelProfile",
+        "Citation",
+        "ComplaintType",
+        "ComposeRequest",
+        "Composer",
+        "Composition",
+        "ConfigurationError",
+        "Customer",
+        "Decision",
+        "Draft",
+        "DraftWarning",
+        "Emotion",
+        "Feedback",
+        "FeedbackKind",
+        "Format",
+        "HelpdeskError",
+        "InvalidInputError",
+        "InvalidTicketError",
+        "KnowledgeBase",
+        "KnowledgeBaseError",
+        "KnowledgeSource",
+        "Message",
+        "MissingDependencyError",
+        "ModelAuthError",
+        "ModelError",
+        "ModelRequestError",
+        "ModelTimeoutError",
+        "OfflineComposer",
+        "Passage",
+        "Policy",
+        "Priority",
+        "RateLimited",
+        "ReplyAssistError",
+        "ReplyAssistant",
+        "Role",
+        "SearchHit",
+        "Sentiment",
+        "SignOff",
+        "Signals",
+        "Ticket",
+        "TicketNotFound",
+        "Timings",
+        "UnknownChannelError",
+        "Urgency",
+        "__version__",
+        "adraft_reply",
+        "analyze",
+        "default_profiles",
+        "detect_language",
+        "draft_reply",
+        "get_profile",
+        "x_weighted_length",
     }
     assert set(replyassist.__all__) == expected
 
 
 def test_every_error_derives_from_the_root() -> None:
-    errors = [getattr(replyassist, n) for n in replyassist.__all__ if n.endswith(("Error", "Limited", "NotFound"))]
+    errors = [
+        getattr(replyassist, n) for n in replyassist.__all__ if n.endswith(("Error", "Limited", "NotFound"))
+    ]
     assert errors
     for error in errors:
         assert issubclass(error, replyassist.ReplyAssistError), error

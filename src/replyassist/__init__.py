@@ -32,8 +32,15 @@ if TYPE_CHECKING:
         TicketNotFound,
         UnknownChannelError,
     )
-    from replyassist.channels import ChannelProfile, Format, SignOff, default_profiles, get_profile, x_weighted_length
-    from replyassist.drafting.base import ComposeRequest, Composer, Composition
+    from replyassist.channels import (
+        ChannelProfile,
+        Format,
+        SignOff,
+        default_profiles,
+        get_profile,
+        x_weighted_length,
+    )
+    from replyassist.drafting.base import Composer, ComposeRequest, Composition
     from replyassist.drafting.offline import OfflineComposer
     from replyassist.drafting.pipeline import ReplyAssistant, adraft_reply, draft_reply
     from replyassist.knowledge import KnowledgeBase, KnowledgeSource

@@ -9,8 +9,29 @@ from html.parser import HTMLParser
 __all__ = ["clean_whitespace", "html_to_text", "split_sentences", "strip_quoted", "truncate"]
 
 _BLOCK_TAGS = {
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "hr",
+    "dd",
+    "dt",
 }
 _SKIP_TAGS = {"script", "style", "head", "template", "noscript", "svg"}
 
@@ -48,7 +69,7 @@ def html_to_text(html: str) -> str:
     try:
         parser.feed(html)
         parser.close()
-    except Exception:  # noqa: BLE001 - malformed markup: fall back to stripping tags
+    except Exception:
         return clean_whitespace(unescape(re.sub(r"<[^>]*>", " ", html)))
     return clean_whitespace("".join(parser.parts))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from replyassist._errors import ConfigurationError
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     PLAIN = "plain"
     """One short block of plain text (social, chat, SMS)."""
     PARAGRAPHS = "paragraphs"
@@ -39,7 +39,7 @@ class Format(str, Enum):
     """A note for the agent's phone follow-up: what to say, not a message to send."""
 
 
-class SignOff(str, Enum):
+class SignOff(StrEnum):
     NONE = "none"
     INITIALS = "initials"
     """``^AG`` after the text, as brands do on X."""
@@ -112,15 +112,45 @@ _DEFAULTS: tuple[ChannelProfile, ...] = (
     _P(Channel.CHAT, "Chat / messaging", 1000, 450),
     _P(Channel.SMS, "SMS", 480, 300, links=True),
     _P(Channel.WHATSAPP, "WhatsApp", 4096, 500),
-    _P(Channel.TWITTER, "X (Twitter) public reply", 280, 260, max_parts=3, sign_off=SignOff.INITIALS,
-       public=True, private_channel=Channel.TWITTER_DM, twitter_counting=True),
-    _P(Channel.TWITTER_DM, "X (Twitter) direct message", 10000, 600, sign_off=SignOff.INITIALS,
-       twitter_counting=True),
-    _P(Channel.FACEBOOK_POST, "Facebook post or comment", 8000, 400, sign_off=SignOff.FIRST_NAME,
-       public=True, private_channel=Channel.FACEBOOK_MESSENGER),
+    _P(
+        Channel.TWITTER,
+        "X (Twitter) public reply",
+        280,
+        260,
+        max_parts=3,
+        sign_off=SignOff.INITIALS,
+        public=True,
+        private_channel=Channel.TWITTER_DM,
+        twitter_counting=True,
+    ),
+    _P(
+        Channel.TWITTER_DM,
+        "X (Twitter) direct message",
+        10000,
+        600,
+        sign_off=SignOff.INITIALS,
+        twitter_counting=True,
+    ),
+    _P(
+        Channel.FACEBOOK_POST,
+        "Facebook post or comment",
+        8000,
+        400,
+        sign_off=SignOff.FIRST_NAME,
+        public=True,
+        private_channel=Channel.FACEBOOK_MESSENGER,
+    ),
     _P(Channel.FACEBOOK_MESSENGER, "Facebook Messenger", 2000, 500, sign_off=SignOff.FIRST_NAME),
-    _P(Channel.INSTAGRAM_COMMENT, "Instagram comment", 2200, 300, sign_off=SignOff.FIRST_NAME,
-       public=True, private_channel=Channel.INSTAGRAM_DM, links=False),
+    _P(
+        Channel.INSTAGRAM_COMMENT,
+        "Instagram comment",
+        2200,
+        300,
+        sign_off=SignOff.FIRST_NAME,
+        public=True,
+        private_channel=Channel.INSTAGRAM_DM,
+        links=False,
+    ),
     _P(Channel.INSTAGRAM_DM, "Instagram direct message", 1000, 450, sign_off=SignOff.FIRST_NAME),
     _P(Channel.VOICE, "Phone / voice (call note)", None, 700, format=Format.CALL_NOTE, greeting=False),
     # Unknown: the safest shape is a short, plain, self-contained reply that reads well anywhere.
@@ -146,14 +176,16 @@ def get_profile(channel: Channel | str, overrides: dict[str, Any] | None = None)
 # X counts by twitter-text's v3 configuration: code points in these ranges weigh 1, all others
 # 2; any URL counts 23; an emoji sequence (with ZWJ joins, skin tones, flags) counts 2.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"]+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*"
-                  r"\.(?:com|org|net|io|co|app|example|dev|ly|me|info|shop|store)(?:/[^\s<>\"]*)?")
+_URL = re.compile(
+    r"(?i)\b(?:https?://|www\.)[^\s<>\"]+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*"
+    r"\.(?:com|org|net|io|co|app|example|dev|ly|me|info|shop|store)(?:/[^\s<>\"]*)?"
+)
 _EMOJI = re.compile(
-    "(?:[\U0001F1E6-\U0001F1FF]{2})"  # flags
-    "|(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF]"
-    "[\uFE0E\uFE0F\U0001F3FB-\U0001F3FF]*"
-    "(?:\u200D[\U0001F000-\U0001FAFF\u2600-\u27BF\u2640\u2642\u2695\u2708\u2764][\uFE0F"
-    "\U0001F3FB-\U0001F3FF]*)*)"
+    "(?:[\U0001f1e6-\U0001f1ff]{2})"  # flags
+    "|(?:[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]"
+    "[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]*"
+    "(?:\u200d[\U0001f000-\U0001faff\u2600-\u27bf\u2640\u2642\u2695\u2708\u2764][\ufe0f"
+    "\U0001f3fb-\U0001f3ff]*)*)"
 )
 
 
@@ -200,8 +232,12 @@ def fit_to_profile(text: str, profile: ChannelProfile, *, keep_last: str = "") -
         if profile.max_parts > 1:
             parts = _thread(candidate, profile)
             if parts is not None:
-                return FitResult("\n\n".join(parts), parts, trimmed,
-                                 [f"split into a thread of {len(parts)} parts"] if len(parts) > 1 else [])
+                return FitResult(
+                    "\n\n".join(parts),
+                    parts,
+                    trimmed,
+                    [f"split into a thread of {len(parts)} parts"] if len(parts) > 1 else [],
+                )
         else:
             joined = " ".join(candidate)
             if profile.fits(joined):

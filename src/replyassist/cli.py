@@ -42,7 +42,9 @@ _DECISION_STYLE = {Decision.REPLY: "bold green", Decision.SKIP: "bold yellow", D
 
 KbOption = Annotated[
     Path | None,
-    typer.Option("--kb", envvar="REPLYASSIST_KB", help="A folder of articles, or an index saved by `kb index`."),
+    typer.Option(
+        "--kb", envvar="REPLYASSIST_KB", help="A folder of articles, or an index saved by `kb index`."
+    ),
 ]
 BrandOption = Annotated[str | None, typer.Option(envvar="REPLYASSIST_BRAND", help="The brand's name.")]
 AgentOption = Annotated[str | None, typer.Option(envvar="REPLYASSIST_AGENT", help="The agent who signs.")]
@@ -82,8 +84,9 @@ def draft(
                 the_ticket = Ticket.model_validate({**the_ticket.model_dump(), "channel": channel})
         else:
             text = sys.stdin.read() if message == "-" else str(message)
-            the_ticket = Ticket.from_text(text, channel=channel or "unknown",
-                                          customer=Customer(name=name) if name else None)
+            the_ticket = Ticket.from_text(
+                text, channel=channel or "unknown", customer=Customer(name=name) if name else None
+            )
         assistant = ReplyAssistant(kb, policy=_policy(brand, agent))
         result = assistant.draft(the_ticket)
         if as_json:
@@ -108,7 +111,9 @@ def demo(
         files = sorted(tickets_path.glob("*.json"))
         if not files:
             raise ReplyAssistError(f"no ticket files (*.json) in {tickets_path}")
-        assistant = ReplyAssistant(kb_path, policy={**_policy(brand, agent), "brand_handles": ["PineconeHelp"]})
+        assistant = ReplyAssistant(
+            kb_path, policy={**_policy(brand, agent), "brand_handles": ["PineconeHelp"]}
+        )
         counts = {d: 0 for d in Decision}
         matched = 0
         for path in files:
@@ -119,8 +124,10 @@ def demo(
             matched += expected == result.decision.value
             out.print(_side_by_side(path.name, the_ticket, result, expected))
         summary = ", ".join(f"{d.value}: {n}" for d, n in counts.items())
-        out.print(f"\n[bold]{len(files)} tickets[/] — {summary}; "
-                  f"{matched}/{len(files)} decisions as the sample expects.")
+        out.print(
+            f"\n[bold]{len(files)} tickets[/] — {summary}; "
+            f"{matched}/{len(files)} decisions as the sample expects."
+        )
 
 
 @kb_app.command("index")
@@ -134,8 +141,14 @@ def kb_index(
 
         from replyassist.knowledge import KnowledgeBase
 
-        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=True) as progress:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
             task = progress.add_task("indexing", total=None)
 
             def report(done: int, total: int) -> None:
@@ -167,8 +180,12 @@ def kb_search(
             return
         table = Table("score", "cover", "article", "passage")
         for hit in hits:
-            table.add_row(f"{hit.score:.2f}", f"{hit.coverage:.2f}", hit.passage.title,
-                          Text(hit.passage.text[:160].replace("\n", " ")))
+            table.add_row(
+                f"{hit.score:.2f}",
+                f"{hit.coverage:.2f}",
+                hit.passage.title,
+                Text(hit.passage.text[:160].replace("\n", " ")),
+            )
         out.print(table)
 
 
@@ -194,11 +211,14 @@ def _draft_panel(result: Draft) -> Panel:
         body.append(f"\n↳ {citation.title}" + (f" <{citation.url}>" if citation.url else ""), style="cyan")
     for warning in result.warnings:
         body.append(f"\n⚠ {warning.message}", style="yellow")
-    title = Text.assemble((result.decision.value.upper(), _DECISION_STYLE[result.decision]),
-                          f" · {result.channel.value} · {result.language} · {result.timings.total_ms:.0f} ms")
+    title = Text.assemble(
+        (result.decision.value.upper(), _DECISION_STYLE[result.decision]),
+        f" · {result.channel.value} · {result.language} · {result.timings.total_ms:.0f} ms",
+    )
     subtitle = "; ".join(result.reasons)
-    return Panel(body, title=title, subtitle=Text(subtitle, style="dim"), title_align="left",
-                 subtitle_align="left")
+    return Panel(
+        body, title=title, subtitle=Text(subtitle, style="dim"), title_align="left", subtitle_align="left"
+    )
 
 
 def _side_by_side(name: str, ticket: Ticket, result: Draft, expected: object) -> Table:
@@ -209,8 +229,14 @@ def _side_by_side(name: str, ticket: Ticket, result: Draft, expected: object) ->
     if ticket.subject:
         customer.append(f" — {ticket.subject}", style="italic")
     customer.append("\n" + (last.body[:700] if last else "(no customer message)"))
-    mark = "" if expected is None else (" ✓" if expected == result.decision.value else f" (sample expects {expected})")
-    table = Table(title=Text(f"{name}{mark}", style="bold"), title_justify="left", expand=True, show_lines=False)
+    mark = (
+        ""
+        if expected is None
+        else (" ✓" if expected == result.decision.value else f" (sample expects {expected})")
+    )
+    table = Table(
+        title=Text(f"{name}{mark}", style="bold"), title_justify="left", expand=True, show_lines=False
+    )
     table.add_column(f"customer · {ticket.channel.value}", ratio=1)
     table.add_column("draft", ratio=1)
     table.add_row(customer, _draft_panel(result))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """Where a customer wrote, and so where the reply goes."""
 
     EMAIL = "email"
@@ -83,31 +83,97 @@ _CHANNEL_VALUES = {c.value for c in Channel}
 _PUBLIC_CHANNELS = {Channel.TWITTER, Channel.FACEBOOK_POST, Channel.INSTAGRAM_COMMENT}
 _CHANNEL_ALIASES: dict[str, Channel] = {
     **dict.fromkeys(["mail", "e_mail", "email_inbound", "outbound_email"], Channel.EMAIL),
-    **dict.fromkeys(["web", "webform", "form", "portal", "api", "feedback_widget", "help_center",
-                     "helpcenter", "web_widget", "contact_form"], Channel.WEB_FORM),
-    **dict.fromkeys(["messaging", "native_messaging", "live_chat", "livechat", "chat_transcript",
-                     "web_messaging", "sunshine_conversations", "line", "telegram", "slack",
-                     "wechat", "viber", "apple_business_chat", "google_rcs", "mobile_sdk",
-                     "mobile"], Channel.CHAT),
+    **dict.fromkeys(
+        [
+            "web",
+            "webform",
+            "form",
+            "portal",
+            "api",
+            "feedback_widget",
+            "help_center",
+            "helpcenter",
+            "web_widget",
+            "contact_form",
+        ],
+        Channel.WEB_FORM,
+    ),
+    **dict.fromkeys(
+        [
+            "messaging",
+            "native_messaging",
+            "live_chat",
+            "livechat",
+            "chat_transcript",
+            "web_messaging",
+            "sunshine_conversations",
+            "line",
+            "telegram",
+            "slack",
+            "wechat",
+            "viber",
+            "apple_business_chat",
+            "google_rcs",
+            "mobile_sdk",
+            "mobile",
+        ],
+        Channel.CHAT,
+    ),
     **dict.fromkeys(["text", "text_message", "sms_text", "any_channel_sms"], Channel.SMS),
     **dict.fromkeys(["whats_app", "wa"], Channel.WHATSAPP),
-    **dict.fromkeys(["x", "tweet", "twitter_public", "x_public", "twitter_mention", "x_reply",
-                     "twitter_reply", "twitter_favorite"], Channel.TWITTER),
-    **dict.fromkeys(["x_dm", "twitter_direct_message", "twitter_dm_message", "direct_message"],
-                    Channel.TWITTER_DM),
-    **dict.fromkeys(["facebook", "facebook_comment", "facebook_wall", "fb", "fb_post",
-                     "facebook_page", "facebook_post_comment"], Channel.FACEBOOK_POST),
-    **dict.fromkeys(["messenger", "facebook_message", "fb_messenger", "facebook_dm",
-                     "facebook_private_message"], Channel.FACEBOOK_MESSENGER),
+    **dict.fromkeys(
+        [
+            "x",
+            "tweet",
+            "twitter_public",
+            "x_public",
+            "twitter_mention",
+            "x_reply",
+            "twitter_reply",
+            "twitter_favorite",
+        ],
+        Channel.TWITTER,
+    ),
+    **dict.fromkeys(
+        ["x_dm", "twitter_direct_message", "twitter_dm_message", "direct_message"], Channel.TWITTER_DM
+    ),
+    **dict.fromkeys(
+        [
+            "facebook",
+            "facebook_comment",
+            "facebook_wall",
+            "fb",
+            "fb_post",
+            "facebook_page",
+            "facebook_post_comment",
+        ],
+        Channel.FACEBOOK_POST,
+    ),
+    **dict.fromkeys(
+        ["messenger", "facebook_message", "fb_messenger", "facebook_dm", "facebook_private_message"],
+        Channel.FACEBOOK_MESSENGER,
+    ),
     **dict.fromkeys(["instagram", "instagram_post", "ig_comment"], Channel.INSTAGRAM_COMMENT),
-    **dict.fromkeys(["instagram_direct", "instagram_message", "ig_dm", "instagram_direct_message"],
-                    Channel.INSTAGRAM_DM),
-    **dict.fromkeys(["phone", "call", "voice_call", "voicemail", "phone_call", "phone_call_inbound",
-                     "phone_call_outbound", "talk"], Channel.VOICE),
+    **dict.fromkeys(
+        ["instagram_direct", "instagram_message", "ig_dm", "instagram_direct_message"], Channel.INSTAGRAM_DM
+    ),
+    **dict.fromkeys(
+        [
+            "phone",
+            "call",
+            "voice_call",
+            "voicemail",
+            "phone_call",
+            "phone_call_inbound",
+            "phone_call_outbound",
+            "talk",
+        ],
+        Channel.VOICE,
+    ),
 }
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Who wrote a message."""
 
     CUSTOMER = "customer"
@@ -115,7 +181,7 @@ class Role(str, Enum):
     BOT = "bot"
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
@@ -157,7 +223,7 @@ def _first_name_of(name: str) -> str | None:
     if not words or "@" in name:
         return None
     first = words[0]
-    if _NON_NAME.search(first) or len(first) < 2 and not first.isalpha():
+    if _NON_NAME.search(first) or (len(first) < 2 and not first.isalpha()):
         return None
     # A name written in all lower or all upper case is put in title case; "McDonald" is kept.
     if first.islower() or (first.isupper() and len(first) > 1):
@@ -182,9 +248,17 @@ class Message(BaseModel):
     def _parse_role(cls, value: object) -> object:
         if isinstance(value, str):
             key = value.strip().lower()
-            aliases = {"end-user": "customer", "end_user": "customer", "requester": "customer",
-                       "user": "customer", "contact": "customer", "admin": "agent",
-                       "staff": "agent", "system": "bot", "automation": "bot"}
+            aliases = {
+                "end-user": "customer",
+                "end_user": "customer",
+                "requester": "customer",
+                "user": "customer",
+                "contact": "customer",
+                "admin": "agent",
+                "staff": "agent",
+                "system": "bot",
+                "automation": "bot",
+            }
             return aliases.get(key, key)
         return value
 
@@ -253,8 +327,15 @@ class Ticket(BaseModel):
     ) -> Ticket:
         """A one-message ticket: the quickest way to draft a reply to a single message."""
         cust = Customer(name=customer) if isinstance(customer, str) else (customer or Customer())
-        return cls.model_validate({"channel": channel, "customer": cust, "subject": subject,
-                                   "messages": [Message(author=Role.CUSTOMER, text=text)], **fields})
+        return cls.model_validate(
+            {
+                "channel": channel,
+                "customer": cust,
+                "subject": subject,
+                "messages": [Message(author=Role.CUSTOMER, text=text)],
+                **fields,
+            }
+        )
 
     @property
     def customer_messages(self) -> list[Message]:
@@ -313,13 +394,13 @@ class SearchHit(BaseModel):
     answers the question at all."""
 
 
-class Sentiment(str, Enum):
+class Sentiment(StrEnum):
     NEGATIVE = "negative"
     NEUTRAL = "neutral"
     POSITIVE = "positive"
 
 
-class Emotion(str, Enum):
+class Emotion(StrEnum):
     ANGER = "anger"
     FRUSTRATION = "frustration"
     DISAPPOINTMENT = "disappointment"
@@ -330,14 +411,14 @@ class Emotion(str, Enum):
     NEUTRAL = "neutral"
 
 
-class Urgency(str, Enum):
+class Urgency(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     CRITICAL = "critical"
 
 
-class ComplaintType(str, Enum):
+class ComplaintType(StrEnum):
     VENTING = "venting"
     """Wants to be heard more than to get a fix."""
     WANTS_FIX = "wants_fix"
@@ -374,7 +455,7 @@ class Signals(BaseModel):
     """Specifics the customer named (order numbers, products, amounts, dates), in their words."""
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     REPLY = "reply"
     SKIP = "skip"
     ESCALATE = "escalate"
@@ -431,7 +512,7 @@ class Draft(BaseModel):
     warnings: list[DraftWarning] = Field(default_factory=list)
     composer: str = "offline"
     timings: Timings = Field(default_factory=Timings)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def warn(self, code: str, message: str) -> None:
         """Add a warning unless one with the same code and message is there."""
@@ -439,7 +520,7 @@ class Draft(BaseModel):
             self.warnings.append(DraftWarning(code=code, message=message))
 
 
-class FeedbackKind(str, Enum):
+class FeedbackKind(StrEnum):
     ACCEPTED = "accepted"
     EDITED = "edited"
     REJECTED = "rejected"
@@ -453,4 +534,4 @@ class Feedback(BaseModel):
     final_text: str | None = None
     reason: str | None = None
     agent_id: str | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

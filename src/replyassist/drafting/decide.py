@@ -62,5 +62,7 @@ def decide(
     else:
         reasons.append("no question of fact: the draft acknowledges and offers help")
     if signals.urgency.value in {"high", "critical"}:
-        reasons.append(f"urgent ({', '.join(signals.urgency_reasons) or signals.urgency.value}): answer first")
+        reasons.append(
+            f"urgent ({', '.join(signals.urgency_reasons) or signals.urgency.value}): answer first"
+        )
     return Decision.REPLY, reasons

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from replyassist._errors import ConfigurationError, InvalidTicketError
 from replyassist._text import strip_quoted, truncate
 from replyassist.channels import ChannelProfile, fit_to_profile
-from replyassist.drafting.base import ComposeRequest, Composer, Composition
+from replyassist.drafting.base import Composer, ComposeRequest, Composition
 from replyassist.drafting.decide import decide
 from replyassist.models import (
     Channel,
@@ -75,8 +75,14 @@ class _Prepared:
 
     def request(self) -> ComposeRequest:
         return ComposeRequest(
-            ticket=self.ticket, signals=self.signals, hits=self.hits, answering_hits=self.answering,
-            profile=self.profile, policy=self.policy, decision=self.decision, reasons=self.reasons,
+            ticket=self.ticket,
+            signals=self.signals,
+            hits=self.hits,
+            answering_hits=self.answering,
+            profile=self.profile,
+            policy=self.policy,
+            decision=self.decision,
+            reasons=self.reasons,
             language=self.language,
         )
 
@@ -102,8 +108,10 @@ class ReplyAssistant:
         self.policy = Policy().merged(dict(policy) if isinstance(policy, Mapping) else policy)
 
     def __repr__(self) -> str:
-        return (f"ReplyAssistant(kb={type(self.kb).__name__ if self.kb is not None else None}, "
-                f"composer={self.composer.name!r}, brand={self.policy.brand!r})")
+        return (
+            f"ReplyAssistant(kb={type(self.kb).__name__ if self.kb is not None else None}, "
+            f"composer={self.composer.name!r}, brand={self.policy.brand!r})"
+        )
 
     def draft(self, ticket: TicketLike, *, policy: PolicyLike = None) -> Draft:
         """Draft a reply to ``ticket`` (a ``Ticket``, its dict or JSON form, or a plain message)."""
@@ -142,37 +150,70 @@ class ReplyAssistant:
         policy_obj = self.policy.merged(dict(policy) if isinstance(policy, Mapping) else policy)
         cleaned, warnings = _clean_ticket(_parse_ticket(ticket))
         started = time.perf_counter()
-        signals = analyze(cleaned, brand_names=[policy_obj.brand] if policy_obj.brand else [],
-                          brand_handles=list(policy_obj.brand_handles))
+        signals = analyze(
+            cleaned,
+            brand_names=[policy_obj.brand] if policy_obj.brand else [],
+            brand_handles=list(policy_obj.brand_handles),
+        )
         language = policy_obj.language or signals.language
-        search_args = {"query": _query_of(cleaned), "k": policy_obj.search_k, "language": language,
-                       "locale": language}
-        return _Analysed(cleaned, warnings, policy_obj, signals, language, search_args, started,
-                         time.perf_counter())
+        search_args = {
+            "query": _query_of(cleaned),
+            "k": policy_obj.search_k,
+            "language": language,
+            "locale": language,
+        }
+        return _Analysed(
+            cleaned, warnings, policy_obj, signals, language, search_args, started, time.perf_counter()
+        )
 
     def _decide(self, step: _Analysed, hits: list[SearchHit]) -> _Prepared:
         policy, ticket, warnings = step.policy, step.ticket, step.warnings
         answering = [h for h in hits if h.coverage >= policy.min_coverage]
         if self.kb is None:
-            warnings.append(DraftWarning(code="no_knowledge_base",
-                                         message="no knowledge base was given: nothing could be looked up"))
-        decision, reasons = decide(step.signals, answering, public_channel=ticket.channel.is_public,
-                                   escalate_when_kb_silent=policy.escalate_when_kb_silent)
-        timings = Timings(signals_ms=(step.analysed - step.started) * 1000,
-                          retrieval_ms=(time.perf_counter() - step.analysed) * 1000)
-        return _Prepared(ticket=ticket, signals=step.signals, hits=hits, answering=answering,
-                         profile=policy.profile_for(ticket.channel), policy=policy, decision=decision,
-                         reasons=reasons, language=step.language, warnings=warnings,
-                         timings=timings, started=step.started)
+            warnings.append(
+                DraftWarning(
+                    code="no_knowledge_base",
+                    message="no knowledge base was given: nothing could be looked up",
+                )
+            )
+        decision, reasons = decide(
+            step.signals,
+            answering,
+            public_channel=ticket.channel.is_public,
+            escalate_when_kb_silent=policy.escalate_when_kb_silent,
+        )
+        timings = Timings(
+            signals_ms=(step.analysed - step.started) * 1000,
+            retrieval_ms=(time.perf_counter() - step.analysed) * 1000,
+        )
+        return _Prepared(
+            ticket=ticket,
+            signals=step.signals,
+            hits=hits,
+            answering=answering,
+            profile=policy.profile_for(ticket.channel),
+            policy=policy,
+            decision=decision,
+            reasons=reasons,
+            language=step.language,
+            warnings=warnings,
+            timings=timings,
+            started=step.started,
+        )
 
     def _finish(self, prepared: _Prepared, composition: Composition, compose_started: float) -> Draft:
         t_check = time.perf_counter()
         timings = prepared.timings
         timings.compose_ms = (t_check - compose_started) * 1000
         draft = Draft(
-            ticket_id=prepared.ticket.id, decision=prepared.decision, reasons=list(prepared.reasons),
-            language=composition.language or prepared.language, channel=prepared.ticket.channel,
-            signals=prepared.signals, composer=self.composer.name, warnings=list(prepared.warnings),
+            ticket_id=prepared.ticket.id,
+            decision=prepared.decision,
+            reasons=list(prepared.reasons),
+            language=composition.language or prepared.language,
+            channel=prepared.ticket.channel,
+            signals=prepared.signals,
+            composer=self.composer.name,
+            warnings=list(prepared.warnings),
             move_to_private=composition.move_to_private,
         )
         for warning in composition.warnings:
@@ -184,8 +225,10 @@ class ReplyAssistant:
             fitted = fit_to_profile(body, prepared.profile, keep_last=sign_off if body != text else "")
             draft.text, draft.parts = fitted.text, fitted.parts
             if fitted.trimmed:
-                draft.warn("trimmed_for_channel",
-                           f"the reply was shortened to fit {prepared.profile.label}; check nothing needed was cut")
+                draft.warn(
+                    "trimmed_for_channel",
+                    f"the reply was shortened to fit {prepared.profile.label}; check nothing needed was cut",
+                )
             for note in fitted.notes:
                 draft.warn("channel_format", note)
         elif prepared.decision is not Decision.SKIP:
@@ -212,8 +255,9 @@ def _parse_ticket(ticket: TicketLike) -> Ticket:
         if isinstance(ticket, Mapping):
             return Ticket.model_validate(dict(ticket))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'ticket'}: {e['msg']}"
-                             for e in exc.errors()[:5])
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'ticket'}: {e['msg']}" for e in exc.errors()[:5]
+        )
         raise InvalidTicketError(f"not a valid ticket: {problems}") from exc
     raise InvalidTicketError(f"a ticket must be a Ticket, a dict or a message, not {type(ticket).__name__}")
 
@@ -223,9 +267,17 @@ def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
     warnings: list[DraftWarning] = []
     raw_channel = ticket.metadata.get("channel_raw")
     if ticket.channel is Channel.UNKNOWN:
-        what = f"the channel {raw_channel!r} is not one replyassist knows" if raw_channel else "no channel was given"
-        warnings.append(DraftWarning(code="unknown_channel",
-                                     message=f"{what}: drafted as a short plain reply; check it suits the channel"))
+        what = (
+            f"the channel {raw_channel!r} is not one replyassist knows"
+            if raw_channel
+            else "no channel was given"
+        )
+        warnings.append(
+            DraftWarning(
+                code="unknown_channel",
+                message=f"{what}: drafted as a short plain reply; check it suits the channel",
+            )
+        )
     messages: list[Message] = []
     cut = False
     for message in ticket.messages[-MAX_MESSAGES:]:
@@ -239,9 +291,12 @@ def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
             body, cut = body[:MAX_MESSAGE_CHARS], True
         messages.append(message.model_copy(update={"text": body, "html": None}))
     if cut:
-        warnings.append(DraftWarning(code="message_truncated",
-                                     message=f"a very long message was read only in part "
-                                             f"(first {MAX_MESSAGE_CHARS:,} characters)"))
+        warnings.append(
+            DraftWarning(
+                code="message_truncated",
+                message=f"a very long message was read only in part (first {MAX_MESSAGE_CHARS:,} characters)",
+            )
+        )
     cleaned = ticket.model_copy(update={"messages": messages})
     if cleaned.last_customer_message is None:
         raise InvalidTicketError(
@@ -268,13 +323,22 @@ def _citations(used: list[str], hits: list[SearchHit], policy: Policy, draft: Dr
     for passage_id in used:
         passage = by_id.get(passage_id)
         if passage is None:
-            draft.warn("unknown_citation", f"the composer cited {passage_id!r}, which was not retrieved: dropped")
+            draft.warn(
+                "unknown_citation", f"the composer cited {passage_id!r}, which was not retrieved: dropped"
+            )
             continue
         if passage.article_id in seen_articles or len(citations) >= policy.max_citations:
             continue
         seen_articles.add(passage.article_id)
-        citations.append(Citation(article_id=passage.article_id, title=passage.title, url=passage.url,
-                                  passage_id=passage.id, quote=truncate(passage.text, 300)))
+        citations.append(
+            Citation(
+                article_id=passage.article_id,
+                title=passage.title,
+                url=passage.url,
+                passage_id=passage.id,
+                quote=truncate(passage.text, 300),
+            )
+        )
     return citations
 
 
@@ -285,7 +349,9 @@ def _resolve_kb(kb: Any) -> Any:
         from replyassist.knowledge import KnowledgeBase
 
         path = Path(kb)
-        return KnowledgeBase.load(path) if KnowledgeBase.is_saved(path) else KnowledgeBase.from_directory(path)
+        return (
+            KnowledgeBase.load(path) if KnowledgeBase.is_saved(path) else KnowledgeBase.from_directory(path)
+        )
     if callable(getattr(kb, "search", None)) and callable(getattr(kb, "asearch", None)):
         return kb
     if type(kb).__name__.endswith("Retriever") or hasattr(kb, "ainvoke"):
@@ -322,7 +388,7 @@ def _run_sync(make: Callable[[], Awaitable[T]]) -> T:
     def target() -> None:
         try:
             result.append(asyncio.run(_await(make)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             error.append(exc)
 
     thread = threading.Thread(target=target)
@@ -356,6 +422,8 @@ def draft_reply(ticket: TicketLike, kb: Any = None, llm: Any = None, policy: Pol
     return ReplyAssistant(kb, llm=llm, policy=policy).draft(ticket)
 
 
-async def adraft_reply(ticket: TicketLike, kb: Any = None, llm: Any = None, policy: PolicyLike = None) -> Draft:
+async def adraft_reply(
+    ticket: TicketLike, kb: Any = None, llm: Any = None, policy: PolicyLike = None
+) -> Draft:
     """Async :func:`draft_reply`."""
     return await ReplyAssistant(kb, llm=llm, policy=policy).adraft(ticket)
