@@ -36,6 +36,9 @@ def read(text: str, **fields: object) -> Signals:
         "makasih kak, udah beres",
         "谢谢，已经解决了",
         "ありがとうございました！",
+        "they just showed up!! thank you Sam you're a star ⭐️",
+        "¡Ya llegó! Muchas gracias 🙏",
+        "Paket ist angekommen, danke!",
     ],
 )
 def test_thanks_only(text: str) -> None:
@@ -54,6 +57,7 @@ def test_thanks_only(text: str) -> None:
         "merci mais toujours pas reçu",
         "danke, aber es geht immer noch nicht",
         "thanks for nothing",
+        "Thanks! it arrived today but the pole is broken",
         "Thanks for the update. I ordered a replacement for the broken screen and it hasn't shipped",
     ],
 )
