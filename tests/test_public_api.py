@@ -74,6 +74,13 @@ def test_public_names_are_pinned() -> None:
         "draft_reply",
         "get_profile",
         "x_weighted_length",
+        "LLMComposer",
+        "ModelSettings",
+        "RetryPolicy",
+        "Tone",
+        "Usage",
+        "rephrase",
+        "summarize",
     }
     assert set(replyassist.__all__) == expected
 

@@ -41,8 +41,9 @@ if TYPE_CHECKING:
         x_weighted_length,
     )
     from replyassist.drafting.base import Composer, ComposeRequest, Composition
+    from replyassist.drafting.llm import LLMComposer, ModelSettings, RetryPolicy, Tone
     from replyassist.drafting.offline import OfflineComposer
-    from replyassist.drafting.pipeline import ReplyAssistant, adraft_reply, draft_reply
+    from replyassist.drafting.pipeline import ReplyAssistant, adraft_reply, draft_reply, rephrase, summarize
     from replyassist.knowledge import KnowledgeBase, KnowledgeSource
     from replyassist.models import (
         Article,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
         Ticket,
         Timings,
         Urgency,
+        Usage,
     )
     from replyassist.policy import Policy
     from replyassist.signals import analyze, detect_language
@@ -99,11 +101,13 @@ _EXPORTS: dict[str, str] = {
     "KnowledgeBase": "replyassist.knowledge",
     "KnowledgeBaseError": "replyassist._errors",
     "KnowledgeSource": "replyassist.knowledge",
+    "LLMComposer": "replyassist.drafting.llm",
     "Message": "replyassist.models",
     "MissingDependencyError": "replyassist._errors",
     "ModelAuthError": "replyassist._errors",
     "ModelError": "replyassist._errors",
     "ModelRequestError": "replyassist._errors",
+    "ModelSettings": "replyassist.drafting.llm",
     "ModelTimeoutError": "replyassist._errors",
     "OfflineComposer": "replyassist.drafting.offline",
     "Passage": "replyassist.models",
@@ -112,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimited": "replyassist._errors",
     "ReplyAssistError": "replyassist._errors",
     "ReplyAssistant": "replyassist.drafting.pipeline",
+    "RetryPolicy": "replyassist.drafting.llm",
     "Role": "replyassist.models",
     "SearchHit": "replyassist.models",
     "Sentiment": "replyassist.models",
@@ -120,14 +125,18 @@ _EXPORTS: dict[str, str] = {
     "Ticket": "replyassist.models",
     "TicketNotFound": "replyassist._errors",
     "Timings": "replyassist.models",
+    "Tone": "replyassist.drafting.llm",
     "UnknownChannelError": "replyassist._errors",
     "Urgency": "replyassist.models",
+    "Usage": "replyassist.models",
     "adraft_reply": "replyassist.drafting.pipeline",
     "analyze": "replyassist.signals",
     "default_profiles": "replyassist.channels",
     "detect_language": "replyassist.signals",
     "draft_reply": "replyassist.drafting.pipeline",
     "get_profile": "replyassist.channels",
+    "rephrase": "replyassist.drafting.pipeline",
+    "summarize": "replyassist.drafting.pipeline",
     "x_weighted_length": "replyassist.channels",
 }
 
@@ -170,11 +179,13 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "KnowledgeSource",
+    "LLMComposer",
     "Message",
     "MissingDependencyError",
     "ModelAuthError",
     "ModelError",
     "ModelRequestError",
+    "ModelSettings",
     "ModelTimeoutError",
     "OfflineComposer",
     "Passage",
@@ -183,6 +194,7 @@ __all__ = [
     "RateLimited",
     "ReplyAssistError",
     "ReplyAssistant",
+    "RetryPolicy",
     "Role",
     "SearchHit",
     "Sentiment",
@@ -191,8 +203,10 @@ __all__ = [
     "Ticket",
     "TicketNotFound",
     "Timings",
+    "Tone",
     "UnknownChannelError",
     "Urgency",
+    "Usage",
     "__version__",
     "adraft_reply",
     "analyze",
@@ -200,5 +214,7 @@ __all__ = [
     "detect_language",
     "draft_reply",
     "get_profile",
+    "rephrase",
+    "summarize",
     "x_weighted_length",
 ]

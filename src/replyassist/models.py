@@ -39,6 +39,7 @@ __all__ = [
     "Ticket",
     "Timings",
     "Urgency",
+    "Usage",
 ]
 
 
@@ -492,6 +493,19 @@ class Timings(BaseModel):
     check_ms: float = 0.0
 
 
+class Usage(BaseModel):
+    """What a language model call cost: tokens in and out, and the model's own time."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model_ms: float = 0.0
+    """Wall time spent waiting for the model (all attempts, retries included)."""
+    calls: int = 0
+    """Model calls made for this result, retries included."""
+    estimated: bool = False
+    """True when the provider reported no counts and the tokens were estimated from the text."""
+
+
 class Draft(BaseModel):
     """A suggested reply, with what the agent needs to judge it."""
 
@@ -512,6 +526,8 @@ class Draft(BaseModel):
     warnings: list[DraftWarning] = Field(default_factory=list)
     composer: str = "offline"
     timings: Timings = Field(default_factory=Timings)
+    usage: Usage | None = None
+    """Tokens and model time when a language model wrote the draft; ``None`` for the offline composer."""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def warn(self, code: str, message: str) -> None:

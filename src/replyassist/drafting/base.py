@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from replyassist.channels import ChannelProfile
-from replyassist.models import Decision, DraftWarning, SearchHit, Signals, Ticket
+from replyassist.models import Decision, DraftWarning, SearchHit, Signals, Ticket, Usage
 from replyassist.policy import Policy
 
 __all__ = ["ComposeRequest", "Composer", "Composition"]
@@ -60,6 +60,10 @@ class Composition:
         warnings: what the agent should know.
         language: the language actually written (may differ from the request's when the
             composer has no words for it; then it also warns).
+        composer: who actually wrote the text when it is not the composer asked (a model
+            composer that fell back to the offline one sets ``"offline"``); ``None``: the
+            composer's own ``name``.
+        usage: tokens and model time, when a language model wrote the text.
     """
 
     text: str
@@ -68,6 +72,8 @@ class Composition:
     move_to_private: bool = False
     warnings: list[DraftWarning] = field(default_factory=list)
     language: str | None = None
+    composer: str | None = None
+    usage: Usage | None = None
 
 
 @runtime_checkable

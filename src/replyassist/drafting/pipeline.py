@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from replyassist._errors import ConfigurationError, InvalidTicketError
 from replyassist._text import strip_quoted, truncate
-from replyassist.channels import ChannelProfile, fit_to_profile
+from replyassist.channels import ChannelProfile, FitResult, fit_to_profile
 from replyassist.drafting.base import Composer, ComposeRequest, Composition
 from replyassist.drafting.decide import decide
 from replyassist.models import (
@@ -32,7 +32,7 @@ from replyassist.models import (
 )
 from replyassist.policy import Policy
 
-__all__ = ["ReplyAssistant", "adraft_reply", "draft_reply"]
+__all__ = ["ReplyAssistant", "adraft_reply", "draft_reply", "rephrase", "summarize"]
 
 TicketLike = Ticket | Mapping[str, Any] | str
 PolicyLike = Policy | Mapping[str, Any] | None
@@ -212,7 +212,8 @@ class ReplyAssistant:
             language=composition.language or prepared.language,
             channel=prepared.ticket.channel,
             signals=prepared.signals,
-            composer=self.composer.name,
+            composer=composition.composer or self.composer.name,
+            usage=composition.usage,
             warnings=list(prepared.warnings),
             move_to_private=composition.move_to_private,
         )
@@ -221,8 +222,12 @@ class ReplyAssistant:
         text = composition.text.strip()
         if text:
             sign_off = composition.sign_off.strip()
-            body = text[: -len(sign_off)].rstrip() if sign_off and text.endswith(sign_off) else text
-            fitted = fit_to_profile(body, prepared.profile, keep_last=sign_off if body != text else "")
+            if prepared.profile.fits(text):
+                # Within the limit the composer's layout (line breaks before a signature) stays.
+                fitted = FitResult(text, [text])
+            else:
+                body = text[: -len(sign_off)].rstrip() if sign_off and text.endswith(sign_off) else text
+                fitted = fit_to_profile(body, prepared.profile, keep_last=sign_off if body != text else "")
             draft.text, draft.parts = fitted.text, fitted.parts
             if fitted.trimmed:
                 draft.warn(
@@ -238,6 +243,107 @@ class ReplyAssistant:
         timings.total_ms = (time.perf_counter() - prepared.started) * 1000
         draft.timings = timings
         return draft
+
+    # -- streaming, rephrasing and summaries ---------------------------------------------------------
+
+    async def astream(self, ticket: TicketLike, *, policy: PolicyLike = None) -> AsyncIterator[str | Draft]:
+        """Yield the reply text as it is written, then the final, checked ``Draft``.
+
+        A model's text comes as the model writes it; the offline composer's finished text comes
+        in a few pieces. The ``Draft``, always last, is what counts: it is fitted to the channel,
+        its citations are checked, and when the model failed mid-way the offline composer wrote
+        it (``composer == "offline"``, warning ``model_fallback``).
+        """
+        from replyassist.drafting.llm._sync import pieces_of
+
+        prepared = await self._aprepare(ticket, policy)
+        started = time.perf_counter()
+        streamer = getattr(self.composer, "astream_compose", None)
+        if not callable(streamer):
+            draft = self._finish(prepared, await self.composer.acompose(prepared.request()), started)
+            for piece in pieces_of(draft.text):
+                yield piece
+            yield draft
+            return
+        composition: Composition | None = None
+        async for item in streamer(prepared.request()):
+            if isinstance(item, Composition):
+                composition = item
+            else:
+                yield str(item)
+        yield self._finish(prepared, composition or Composition(text=""), started)
+
+    def stream(self, ticket: TicketLike, *, policy: PolicyLike = None) -> Iterator[str | Draft]:
+        """:meth:`astream` for sync code: text pieces as they come, then the ``Draft``."""
+        from replyassist.drafting.llm._sync import iterate_in_thread
+
+        return iterate_in_thread(lambda: self.astream(ticket, policy=policy))
+
+    async def arephrase(
+        self,
+        text: str,
+        tone: str = "friendlier",
+        *,
+        channel: Channel | str | None = None,
+        language: str | None = None,
+    ) -> str:
+        """Rewrite a reply in another tone, keeping its facts and the channel's limits.
+
+        Args:
+            text: the reply to rewrite (greeting and sign-off are kept).
+            tone: ``friendlier``, ``more_formal``, ``shorter``, ``more_empathetic`` or ``simpler``.
+            channel: the channel it is for (its length limit applies); ``None``: no limit.
+            language: the reply's language; ``None``: detected from ``text``.
+
+        Raises:
+            ConfigurationError: an unknown tone, or a tone other than ``shorter`` without a model.
+            ModelError: the model failed or changed the facts (the text is left as it was).
+        """
+        from replyassist.drafting.llm._rewrite import rephrase_text
+
+        parsed = Channel.parse(channel) if channel is not None else Channel.EMAIL
+        if parsed is None:
+            raise ConfigurationError(f"unknown channel {channel!r}")
+        if language is None:
+            from replyassist.signals import detect_language
+
+            language = detect_language(text)[0] or "en"
+        composer: Any = self.composer if callable(getattr(self.composer, "complete_text", None)) else None
+        return await rephrase_text(
+            composer,
+            text,
+            tone,
+            profile=self.policy.profile_for(parsed),
+            language=language,
+            policy=self.policy,
+        )
+
+    def rephrase(
+        self,
+        text: str,
+        tone: str = "friendlier",
+        *,
+        channel: Channel | str | None = None,
+        language: str | None = None,
+    ) -> str:
+        """Sync :meth:`arephrase`."""
+        return _run_sync(lambda: self.arephrase(text, tone, channel=channel, language=language))
+
+    async def asummarize(self, ticket: TicketLike, *, max_words: int = 100) -> str:
+        """A gist of the thread for an agent picking it up (at most ``max_words`` words).
+
+        With a model, the model's summary; without one (or when it fails), an extract of the
+        customer's own words and our last reply.
+        """
+        from replyassist.drafting.llm._rewrite import summarize_ticket
+
+        cleaned, _ = _clean_ticket(_parse_ticket(ticket))
+        composer: Any = self.composer if callable(getattr(self.composer, "complete_text", None)) else None
+        return await summarize_ticket(composer, cleaned, max_words=max_words)
+
+    def summarize(self, ticket: TicketLike, *, max_words: int = 100) -> str:
+        """Sync :meth:`asummarize`."""
+        return _run_sync(lambda: self.asummarize(ticket, max_words=max_words))
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -364,16 +470,11 @@ def _resolve_kb(kb: Any) -> Any:
 
 
 def _resolve_composer(llm: Any) -> Composer:
-    if llm is None:
-        from replyassist.drafting.offline import OfflineComposer
+    # Explicit llm= (a Composer, a LangChain chat model, "openai:<model>", ModelSettings), else the
+    # environment (REPLYASSIST_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL), else the offline composer.
+    from replyassist.drafting.llm._select import resolve_composer
 
-        return OfflineComposer()
-    if isinstance(llm, Composer):
-        return llm
-    raise ConfigurationError(
-        f"llm must be a Composer (for example replyassist.OfflineComposer()), not {type(llm).__name__}; "
-        "drafting with LangChain chat models and OpenAI is not part of this release yet"
-    )
+    return resolve_composer(llm)
 
 
 def _run_sync(make: Callable[[], Awaitable[T]]) -> T:
@@ -427,3 +528,20 @@ async def adraft_reply(
 ) -> Draft:
     """Async :func:`draft_reply`."""
     return await ReplyAssistant(kb, llm=llm, policy=policy).adraft(ticket)
+
+
+def rephrase(
+    text: str,
+    tone: str = "friendlier",
+    *,
+    llm: Any = None,
+    channel: Channel | str | None = None,
+    policy: PolicyLike = None,
+) -> str:
+    """Rewrite a reply in another tone (see :meth:`ReplyAssistant.rephrase`)."""
+    return ReplyAssistant(None, llm=llm, policy=policy).rephrase(text, tone, channel=channel)
+
+
+def summarize(ticket: TicketLike, *, llm: Any = None, max_words: int = 100) -> str:
+    """A gist of a ticket's thread for an agent (see :meth:`ReplyAssistant.summarize`)."""
+    return ReplyAssistant(None, llm=llm).summarize(ticket, max_words=max_words)

@@ -1,0 +1,42 @@
+"""Fakes for testing code that uses replyassist, without the network.
+
+- ``FakeOpenAIServer``: an OpenAI-compatible HTTP server on loopback (scripted answers,
+  streaming, tool calls, JSON schema, 429 with ``Retry-After``, 5xx, 401, slow answers);
+  point the real ``openai`` SDK or ``langchain-openai`` at its ``base_url``.
+- ``FakeChatModel``: a scripted LangChain chat model that answers instantly (needs
+  ``langchain-core``, the ``langchain`` extra).
+- ``model_reply``: the typed answer a model gives replyassist, as a dict for scripting fakes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from replyassist.testing.fake_chat import FakeChatModel, model_reply
+    from replyassist.testing.fake_openai import FakeOpenAIServer, FakeReply, RecordedRequest
+
+_EXPORTS = {
+    "FakeChatModel": "replyassist.testing.fake_chat",
+    "FakeOpenAIServer": "replyassist.testing.fake_openai",
+    "FakeReply": "replyassist.testing.fake_openai",
+    "RecordedRequest": "replyassist.testing.fake_openai",
+    "model_reply": "replyassist.testing.fake_chat",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'replyassist.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__all__ = ["FakeChatModel", "FakeOpenAIServer", "FakeReply", "RecordedRequest", "model_reply"]
