@@ -127,6 +127,7 @@ def test_is_question(text: str, expected: bool) -> None:
         "🚀🚀 BITCOIN GIVEAWAY 🚀🚀 send 0.1 btc get 1 back https://x.co",
         "check out my channel, subscribe to my page!!",
         "buy cheap followers now buy cheap followers now buy cheap followers now",
+        "We are an SEO agency: 1st page ranking GUARANTEED with our backlinks package. Reply YES for a free audit.",
     ],
 )
 def test_spam(text: str) -> None:
@@ -138,6 +139,8 @@ def test_spam(text: str) -> None:
     [
         "my bitcoin withdrawal failed, the transaction is stuck https://status.example.com",
         "is there a discount code for students?",
+        "How do I unsubscribe from your newsletter?",
+        "I have a partnership question: does your club offer group discounts for scouts?",
         "I won't be home tomorrow, can you deliver on Friday?",
         "Check out the screenshot: https://t.co/abc the payment failed",
     ],
