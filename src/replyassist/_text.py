@@ -116,9 +116,19 @@ _QUOTE_HEADER = re.compile(
 
 
 def strip_quoted(text: str) -> str:
-    """Drop quoted earlier messages from an email body (reply headers and ``>`` lines)."""
+    """Drop quoted earlier messages and the signature block from an email body."""
     match = _QUOTE_HEADER.search(text)
     if match and match.start() > 0:
         text = text[: match.start()]
+    signature = _SIGNATURE.search(text)
+    if signature and signature.start() > 0:
+        text = text[: signature.start()]
     lines = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
     return "\n".join(lines).strip()
+
+
+# The conventional signature delimiter ("-- " on its own line) and mobile footers.
+_SIGNATURE = re.compile(
+    r"^(?:-- ?|—|__+)\s*$|^(?:Sent from my \w+|Enviado desde mi \w+|Envoyé de mon \w+|Von meinem \w+ gesendet)",
+    re.MULTILINE,
+)

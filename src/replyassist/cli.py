@@ -21,6 +21,7 @@ from rich.text import Text
 
 from replyassist._errors import ReplyAssistError
 from replyassist._resources import samples_dir
+from replyassist._text import strip_quoted, truncate
 from replyassist.models import Customer, Decision, Draft, Ticket
 
 __all__ = ["app", "main"]
@@ -211,14 +212,13 @@ def _draft_panel(result: Draft) -> Panel:
         body.append(f"\n↳ {citation.title}" + (f" <{citation.url}>" if citation.url else ""), style="cyan")
     for warning in result.warnings:
         body.append(f"\n⚠ {warning.message}", style="yellow")
+    for reason in result.reasons:
+        body.append(f"\n· {reason}", style="dim")
     title = Text.assemble(
         (result.decision.value.upper(), _DECISION_STYLE[result.decision]),
         f" · {result.channel.value} · {result.language} · {result.timings.total_ms:.0f} ms",
     )
-    subtitle = "; ".join(result.reasons)
-    return Panel(
-        body, title=title, subtitle=Text(subtitle, style="dim"), title_align="left", subtitle_align="left"
-    )
+    return Panel(body, title=title, title_align="left")
 
 
 def _side_by_side(name: str, ticket: Ticket, result: Draft, expected: object) -> Table:
@@ -228,7 +228,7 @@ def _side_by_side(name: str, ticket: Ticket, result: Draft, expected: object) ->
     customer.append(f"{who}", style="bold")
     if ticket.subject:
         customer.append(f" — {ticket.subject}", style="italic")
-    customer.append("\n" + (last.body[:700] if last else "(no customer message)"))
+    customer.append("\n" + (truncate(strip_quoted(last.body) or last.body, 700) if last else "(no message)"))
     mark = (
         ""
         if expected is None
