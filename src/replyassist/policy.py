@@ -34,7 +34,13 @@ class Policy(BaseModel):
             where the channel expects one (chat, DMs, email).
         escalate_when_kb_silent: escalate a question of fact the KB cannot answer
             (the draft then says you will find out, and never invents).
-        min_coverage: how much of the question a passage must cover to count as an answer.
+        min_coverage: the share (0-1) of what the customer asks about that the retrieved
+            passages must cover for the KB to count as answering. What is asked about is read
+            with a support-domain glossary: the concepts of the question (full weight), of the
+            story around it (half weight) and, for passages in the customer's language, its other
+            content words; a concept a passage only names in passing counts a quarter (see
+            ``replyassist.drafting.query.answering_hits``). When no concept is recognised, the
+            search's lexical ``coverage`` is compared to it instead.
         max_citations: at most this many articles are cited.
         search_k: passages retrieved per draft.
         language: force the reply language (ISO 639-1); ``None`` follows the customer.
@@ -51,7 +57,7 @@ class Policy(BaseModel):
     channel_overrides: dict[Channel, dict[str, Any]] = Field(default_factory=dict)
     reply_to_thanks: bool = True
     escalate_when_kb_silent: bool = True
-    min_coverage: float = Field(default=0.4, ge=0.0, le=1.0)
+    min_coverage: float = Field(default=0.65, ge=0.0, le=1.0)
     max_citations: int = Field(default=2, ge=0, le=10)
     search_k: int = Field(default=5, ge=1, le=50)
     language: str | None = None

@@ -17,6 +17,7 @@ from replyassist._text import strip_quoted, truncate
 from replyassist.channels import ChannelProfile, FitResult, fit_to_profile
 from replyassist.drafting.base import Composer, ComposeRequest, Composition
 from replyassist.drafting.decide import decide
+from replyassist.drafting.query import answering_hits, build_query
 from replyassist.models import (
     Channel,
     Citation,
@@ -157,7 +158,7 @@ class ReplyAssistant:
         )
         language = policy_obj.language or signals.language
         search_args = {
-            "query": _query_of(cleaned),
+            "query": _query_of(cleaned, signals),
             "k": policy_obj.search_k,
             "language": language,
             "locale": language,
@@ -168,7 +169,7 @@ class ReplyAssistant:
 
     def _decide(self, step: _Analysed, hits: list[SearchHit]) -> _Prepared:
         policy, ticket, warnings = step.policy, step.ticket, step.warnings
-        answering = [h for h in hits if h.coverage >= policy.min_coverage]
+        answering = answering_hits(build_query(ticket, step.signals), hits, policy.min_coverage)
         if self.kb is None:
             warnings.append(
                 DraftWarning(
@@ -411,15 +412,9 @@ def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
     return cleaned, warnings
 
 
-def _query_of(ticket: Ticket) -> str:
-    """What to search the KB for: the last customer message, with context when it is short."""
-    customer = [m.body for m in ticket.messages if m.author is Role.CUSTOMER and m.body.strip()]
-    query = customer[-1]
-    if len(query) < 120 and len(customer) > 1:
-        query = f"{customer[-2][-600:]}\n{query}"
-    if ticket.subject and ticket.subject.lower() not in query.lower():
-        query = f"{ticket.subject}\n{query}"
-    return query[-4000:]
+def _query_of(ticket: Ticket, signals: Signals) -> str:
+    """What to search the KB for: the customer's ask with its context, plus the glossary's English terms."""
+    return build_query(ticket, signals).text
 
 
 def _citations(used: list[str], hits: list[SearchHit], policy: Policy, draft: Draft) -> list[Citation]:

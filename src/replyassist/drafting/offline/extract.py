@@ -135,6 +135,9 @@ def candidates(
         score += 0.25 * weight((query_terms & section) - unit_terms)
         if procedure and unit.kind == "steps":
             score *= 1.6
+        # The hits come most on-topic first: a sentence sharing words with the question in a passage
+        # about something else must not outrank the passage that is about the ask.
+        score /= 1.0 + 0.3 * rank
         out.append(Candidate(unit, score, rank, language))
     return out
 
