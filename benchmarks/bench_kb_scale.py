@@ -42,7 +42,11 @@ def make_articles(n_passages: int, seed: int = 11) -> list[Article]:
 
     def fill(match: re.Match[str]) -> str:
         # A number, or a real word with a number: new terms, as product names and SKUs bring.
-        return str(rng.randint(1000, 99_999_999)) if rng.random() < 0.5 else f"{rng.choice(words)}{rng.randint(1, 999)}"
+        return (
+            str(rng.randint(1000, 99_999_999))
+            if rng.random() < 0.5
+            else f"{rng.choice(words)}{rng.randint(1, 999)}"
+        )
 
     articles = []
     for i in range(n_passages // SECTIONS):
@@ -51,11 +55,22 @@ def make_articles(n_passages: int, seed: int = 11) -> list[Article]:
             row = rng.choice(rows)
             # Each section is one passage: between a quarter of the limit and the limit (800).
             body = _PLACEHOLDER.sub(fill, row["response"])[:700]
-            body = body if len(body) >= 250 else (body + " " + _PLACEHOLDER.sub(fill, rng.choice(rows)["response"]))[:700]
+            body = (
+                body
+                if len(body) >= 250
+                else (body + " " + _PLACEHOLDER.sub(fill, rng.choice(rows)["response"]))[:700]
+            )
             parts.append(f"## {row['instruction'].strip()}\n\n{body}")
         title = rng.choice(rows)["instruction"].strip()
-        articles.append(Article(id=f"kb-{i}", title=title, body="\n\n".join(parts), locale="en",
-                                labels=[rng.choice(rows)["intent"]]))
+        articles.append(
+            Article(
+                id=f"kb-{i}",
+                title=title,
+                body="\n\n".join(parts),
+                locale="en",
+                labels=[rng.choice(rows)["intent"]],
+            )
+        )
     return articles
 
 
@@ -77,9 +92,14 @@ def child_index(n_passages: int, save_to: str | None) -> dict[str, float]:
         t = time.perf_counter()
         kb.search(query, 5)
         times.append(time.perf_counter() - t)
-    result = {"passages": len(kb), "articles": len(articles), "index_s": index_s,
-              "rss_articles_mb": rss_articles, "search_p50_ms": 1000 * statistics.median(times),
-              "search_p95_ms": 1000 * sorted(times)[int(0.95 * (len(times) - 1))]}
+    result = {
+        "passages": len(kb),
+        "articles": len(articles),
+        "index_s": index_s,
+        "rss_articles_mb": rss_articles,
+        "search_p50_ms": 1000 * statistics.median(times),
+        "search_p95_ms": 1000 * sorted(times)[int(0.95 * (len(times) - 1))],
+    }
     if save_to:
         started = time.perf_counter()
         kb.save(save_to)
@@ -97,8 +117,12 @@ def child_load(path: str) -> dict[str, float]:
     loaded = time.perf_counter()
     kb.search("how can I get a refund for my order?", 5)
     searched = time.perf_counter()
-    return {"import_s": imported - started, "load_s": loaded - imported, "first_search_s": searched - loaded,
-            "passages": len(kb)}
+    return {
+        "import_s": imported - started,
+        "load_s": loaded - imported,
+        "first_search_s": searched - loaded,
+        "passages": len(kb),
+    }
 
 
 def in_subprocess(*args: str) -> dict[str, float]:
@@ -129,21 +153,29 @@ def main() -> None:
     print(f"| indexing time | {big['index_s']:.1f} s | ≤ 60 s |")
     print(f"| peak RSS of the process (articles + index) | {big['peak_rss_mb']:.0f} MB | < 500 MB |")
     print(f"| RSS once the articles are in memory, before indexing | {big['rss_articles_mb']:.0f} MB | |")
-    print(f"| search p50 / p95 at this size (500 Bitext queries) | {big['search_p50_ms']:.2f} / "
-          f"{big['search_p95_ms']:.2f} ms | |")
+    print(
+        f"| search p50 / p95 at this size (500 Bitext queries) | {big['search_p50_ms']:.2f} / "
+        f"{big['search_p95_ms']:.2f} ms | |"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "kb10k")
         small = in_subprocess("--child", "index", "--passages", "10000", "--path", path)
         size = sum(f.stat().st_size for f in Path(path).iterdir()) / 1e6
         loads = [in_subprocess("--child", "load", "--path", path) for _ in range(args.loads)]
-    med = {key: statistics.median(run[key] for run in loads) for key in ("import_s", "load_s", "first_search_s")}
-    print(f"\n| saved index of {small['passages']:,} passages ({size:.1f} MB on disk), "
-          f"median of {len(loads)} cold starts | value | target |")
+    med = {
+        key: statistics.median(run[key] for run in loads) for key in ("import_s", "load_s", "first_search_s")
+    }
+    print(
+        f"\n| saved index of {small['passages']:,} passages ({size:.1f} MB on disk), "
+        f"median of {len(loads)} cold starts | value | target |"
+    )
     print("|---|---:|---:|")
     print(f"| save | {1000 * small['save_s']:.0f} ms | |")
-    print(f"| `KnowledgeBase.load` | {1000 * med['load_s']:.0f} ms "
-          f"(min {1000 * min(r['load_s'] for r in loads):.0f}, max {1000 * max(r['load_s'] for r in loads):.0f}) "
-          f"| < 150 ms |")
+    print(
+        f"| `KnowledgeBase.load` | {1000 * med['load_s']:.0f} ms "
+        f"(min {1000 * min(r['load_s'] for r in loads):.0f}, max {1000 * max(r['load_s'] for r in loads):.0f}) "
+        f"| < 150 ms |"
+    )
     print(f"| `import replyassist.knowledge` before it | {1000 * med['import_s']:.0f} ms | |")
     print(f"| first search after loading | {1000 * med['first_search_s']:.0f} ms | |")
 

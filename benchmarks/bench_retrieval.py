@@ -60,8 +60,10 @@ def split_bitext(seed: int = SEED) -> tuple[list[dict[str, str]], list[dict[str,
 
 def bitext_articles(rows: Sequence[dict[str, str]]) -> list[Article]:
     # No title: a Bitext row has none, and the intent name would give the answer away.
-    return [Article(id=f"bitext-{i}", title="", body=row["response"], locale="en", labels=[row["intent"]])
-            for i, row in enumerate(rows)]
+    return [
+        Article(id=f"bitext-{i}", title="", body=row["response"], locale="en", labels=[row["intent"]])
+        for i, row in enumerate(rows)
+    ]
 
 
 def other_support_sentences() -> list[str]:
@@ -122,15 +124,21 @@ def run(search: Callable[[str], list[str]], queries: Sequence[dict[str, str]]) -
         times.append(time.perf_counter() - started)
         hits += row["intent"] in labels
         first += bool(labels) and labels[0] == row["intent"]
-    return {"recall": hits / len(queries), "top1": first / len(queries),
-            "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * percentile(times, 0.95),
-            "mean_ms": 1000 * statistics.fmean(times)}
+    return {
+        "recall": hits / len(queries),
+        "top1": first / len(queries),
+        "p50_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * percentile(times, 0.95),
+        "mean_ms": 1000 * statistics.fmean(times),
+    }
 
 
 def cpu_model() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        name = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+        name = next(
+            line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")
+        )
     except (OSError, subprocess.CalledProcessError, StopIteration):
         name = platform.processor() or "unknown CPU"
     import os
@@ -157,8 +165,9 @@ def main() -> None:
     lc_default = BM25Retriever.from_texts(texts, metadatas=metadatas, k=K)
     lc_build = time.perf_counter() - started
     words = re.compile(r"\w+")
-    lc_words = BM25Retriever.from_texts(texts, metadatas=metadatas, k=K,
-                                        preprocess_func=lambda t: words.findall(t.lower()))
+    lc_words = BM25Retriever.from_texts(
+        texts, metadatas=metadatas, k=K, preprocess_func=lambda t: words.findall(t.lower())
+    )
 
     def ours(query: str) -> list[str]:
         return [label_of[h.passage.article_id] for h in kb.search(query, K, language="en")]
@@ -174,8 +183,10 @@ def main() -> None:
     n_bitext = sum(1 for p in passages if p.article_id.startswith("bitext-"))
     n_articles = sum(1 for a in label_of if a.startswith("bitext-"))
     print(f"machine: {cpu_model()}")
-    print(f"passages: {len(kb):,} = {n_bitext:,} from {n_articles:,} Bitext responses + {len(kb) - n_bitext:,} "
-          f"padding; queries: {len(query_rows):,} Bitext instructions; k = {K}")
+    print(
+        f"passages: {len(kb):,} = {n_bitext:,} from {n_articles:,} Bitext responses + {len(kb) - n_bitext:,} "
+        f"padding; queries: {len(query_rows):,} Bitext instructions; k = {K}"
+    )
     print(f"index build: KnowledgeBase {kb_build:.2f} s, BM25Retriever {lc_build:.2f} s")
     print()
     base = results["replyassist KnowledgeBase.search"]
@@ -183,8 +194,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio = r["mean_ms"] / base["mean_ms"]
-        print(f"| {name} | {r['recall']:.3f} | {r['top1']:.3f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
-              f"{r['mean_ms']:.2f} | {ratio:.0f}× |")
+        print(
+            f"| {name} | {r['recall']:.3f} | {r['top1']:.3f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
+            f"{r['mean_ms']:.2f} | {ratio:.0f}× |"
+        )
 
 
 if __name__ == "__main__":

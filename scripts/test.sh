@@ -11,6 +11,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 echo "== ruff"
 .venv/bin/ruff check src tests examples benchmarks
+.venv/bin/ruff format --check src tests examples benchmarks
 echo "== mypy (strict, src/replyassist)"
 .venv/bin/mypy
 echo "== pytest"

@@ -23,13 +23,23 @@ def sentence(i: int) -> str:
 
 
 def test_short_article_is_one_passage_with_the_article_fields() -> None:
-    article = Article(id="a1", title="Title", body="One short paragraph.", url="https://x/a1", locale="it",
-                      labels=["l1", "l2"])
+    article = Article(
+        id="a1",
+        title="Title",
+        body="One short paragraph.",
+        url="https://x/a1",
+        locale="it",
+        labels=["l1", "l2"],
+    )
     [passage] = KnowledgeBase([article]).passages
     assert passage.id == "a1#0"
     assert passage.article_id == "a1"
-    assert (passage.title, passage.url, passage.locale, passage.labels) == ("Title", "https://x/a1", "it",
-                                                                            ["l1", "l2"])
+    assert (passage.title, passage.url, passage.locale, passage.labels) == (
+        "Title",
+        "https://x/a1",
+        "it",
+        ["l1", "l2"],
+    )
     assert passage.text == "One short paragraph."
 
 
@@ -66,7 +76,9 @@ def test_sentence_longer_than_a_passage_is_cut_between_words() -> None:
 
 def test_chinese_text_is_cut_at_full_stops() -> None:
     body = "。".join(f"第{i}条说明退款会在七个工作日内到账" for i in range(40)) + "。"
-    passages = KnowledgeBase([Article(id="zh", title="退款", body=body, locale="zh")], chunk_chars=120).passages
+    passages = KnowledgeBase(
+        [Article(id="zh", title="退款", body=body, locale="zh")], chunk_chars=120
+    ).passages
     assert len(passages) > 1
     for passage in passages:
         assert len(passage.text) <= 120
@@ -102,7 +114,8 @@ def test_too_small_chunk_size_is_refused(chunk_chars: int) -> None:
 
 paragraph = st.lists(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=120),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 ).map(" ".join)
 markdown = st.lists(st.one_of(paragraph, paragraph.map(lambda p: "## " + p)), min_size=1, max_size=12).map(
     "\n\n".join

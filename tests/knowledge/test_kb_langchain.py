@@ -27,7 +27,9 @@ class KeywordRetriever(BaseRetriever):
         scored = [(len(words & set(d.page_content.lower().split())), i, d) for i, d in enumerate(self.docs)]
         return [d for n, _, d in sorted(scored, key=lambda x: (-x[0], x[1])) if n > 0][: self.k]
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         return self._rank(query)
 
     async def _aget_relevant_documents(
@@ -38,18 +40,29 @@ class KeywordRetriever(BaseRetriever):
 
 
 class BrokenRetriever(BaseRetriever):
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         raise TimeoutError("vector store did not answer")
 
 
 DOCS = [
-    Document(page_content="refunds reach your card in ten days", metadata={
-        "article_id": "refunds", "title": "Refunds", "url": "https://help.example/refunds", "locale": "en",
-        "labels": ["billing"]}),
+    Document(
+        page_content="refunds reach your card in ten days",
+        metadata={
+            "article_id": "refunds",
+            "title": "Refunds",
+            "url": "https://help.example/refunds",
+            "locale": "en",
+            "labels": ["billing"],
+        },
+    ),
     Document(page_content="refunds for gift cards go to store credit", metadata={"article_id": "refunds"}),
     Document(page_content="a third refunds passage about cards", metadata={"article_id": "refunds"}),
-    Document(page_content="los refunds llegan a tu card en diez días", metadata={
-        "source": "https://help.example/es/reembolsos", "language": "es", "tags": "billing, es"}),
+    Document(
+        page_content="los refunds llegan a tu card en diez días",
+        metadata={"source": "https://help.example/es/reembolsos", "language": "es", "tags": "billing, es"},
+    ),
     Document(page_content="Shipping is free over fifty dollars\nand takes three days"),
 ]
 
@@ -93,7 +106,13 @@ def test_documents_become_passages_with_missing_metadata_filled() -> None:
     by_text = {h.passage.text: h.passage for h in hits}
     full = by_text[DOCS[0].page_content]
     assert (full.id, full.article_id, full.title, full.url, full.locale, full.labels) == (
-        "refunds#0", "refunds", "Refunds", "https://help.example/refunds", "en", ["billing"])
+        "refunds#0",
+        "refunds",
+        "Refunds",
+        "https://help.example/refunds",
+        "en",
+        ["billing"],
+    )
     spanish = by_text[DOCS[3].page_content]
     assert spanish.article_id == "https://help.example/es/reembolsos"
     assert spanish.url == "https://help.example/es/reembolsos"
@@ -166,7 +185,9 @@ def test_wraps_langchain_community_bm25_retriever() -> None:
     assert hits[0].coverage == pytest.approx(1.0)
 
 
-def test_missing_langchain_core_names_the_extra(help_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_langchain_core_names_the_extra(
+    help_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Hide langchain_core (and our module importing it) as if it were not installed.
     for name in list(sys.modules):
         if name == "langchain_core" or name.startswith("langchain_core.") or name.endswith("._langchain"):

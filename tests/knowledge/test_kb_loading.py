@@ -24,7 +24,10 @@ def write(root: Path, relative: str, content: str | bytes) -> Path:
 
 
 def test_markdown_front_matter_sets_every_field(tmp_path: Path) -> None:
-    write(tmp_path, "refunds.md", """---
+    write(
+        tmp_path,
+        "refunds.md",
+        """---
 id: refund-policy
 title: "When will I get my refund?"
 url: https://help.example/refunds
@@ -35,7 +38,8 @@ updated_at: 2025-03-01T10:00:00Z
 # When will I get my refund?
 
 Refunds reach your card within ten business days.
-""")
+""",
+    )
     kb = KnowledgeBase.from_directory(tmp_path)
     article = kb.get_article("refund-policy")
     assert article is not None
@@ -67,13 +71,20 @@ def test_markdown_yaml_style_label_list(tmp_path: Path) -> None:
 
 
 def test_html_title_locale_url_and_text(tmp_path: Path) -> None:
-    write(tmp_path, "faq/returns.html", """<!doctype html>
+    write(
+        tmp_path,
+        "faq/returns.html",
+        """<!doctype html>
 <html lang="fr-CA"><head><title>Retours &amp; échanges</title>
 <link rel="canonical" href="https://help.example/fr/retours">
 <script>var tracking = "should not be indexed";</script></head>
-<body><h1>Retours &amp; échanges</h1><p>Vous avez <b>30 jours</b> pour retourner un article.</p></body></html>""")
-    write(tmp_path, "faq/h1-only.htm", "<html><body><h1>Track a parcel</h1><p>Use the link in your email.</p>"
-                                       "</body></html>")
+<body><h1>Retours &amp; échanges</h1><p>Vous avez <b>30 jours</b> pour retourner un article.</p></body></html>""",
+    )
+    write(
+        tmp_path,
+        "faq/h1-only.htm",
+        "<html><body><h1>Track a parcel</h1><p>Use the link in your email.</p></body></html>",
+    )
     kb = KnowledgeBase.from_directory(tmp_path)
     returns = kb.get_article("faq/returns")
     assert returns is not None
@@ -87,7 +98,11 @@ def test_html_title_locale_url_and_text(tmp_path: Path) -> None:
 
 
 def test_text_file_first_line_is_title(tmp_path: Path) -> None:
-    write(tmp_path, "notes/opening-hours.txt", "Opening hours\nWe answer from 9:00 to 17:00, Monday to Friday.\n")
+    write(
+        tmp_path,
+        "notes/opening-hours.txt",
+        "Opening hours\nWe answer from 9:00 to 17:00, Monday to Friday.\n",
+    )
     article = KnowledgeBase.from_directory(tmp_path).get_article("notes/opening-hours")
     assert article is not None
     assert article.title == "Opening hours"
@@ -96,16 +111,36 @@ def test_text_file_first_line_is_title(tmp_path: Path) -> None:
 
 def test_json_object_list_and_articles_key(tmp_path: Path) -> None:
     write(tmp_path, "one.json", json.dumps({"id": 17, "title": "Single", "body": "Single article body."}))
-    write(tmp_path, "many.json", json.dumps([
-        {"id": "m1", "title": "First", "body": "First body.", "labels": ["x"]},
-        {"id": "m2", "title": "Second", "body": "Second body.", "locale": "de"},
-    ]))
+    write(
+        tmp_path,
+        "many.json",
+        json.dumps(
+            [
+                {"id": "m1", "title": "First", "body": "First body.", "labels": ["x"]},
+                {"id": "m2", "title": "Second", "body": "Second body.", "locale": "de"},
+            ]
+        ),
+    )
     # Shaped like a Zendesk Guide export: html_url, label_names, an HTML body.
-    write(tmp_path, "export.json", json.dumps({"articles": [
-        {"id": 360001, "title": "Zendesk style", "body": "<p>Exported <em>HTML</em> body.</p>",
-         "html_url": "https://acme.zendesk.com/hc/articles/360001", "label_names": ["sync"],
-         "locale": "en-us", "updated_at": "2024-05-01T08:00:00Z"},
-    ]}))
+    write(
+        tmp_path,
+        "export.json",
+        json.dumps(
+            {
+                "articles": [
+                    {
+                        "id": 360001,
+                        "title": "Zendesk style",
+                        "body": "<p>Exported <em>HTML</em> body.</p>",
+                        "html_url": "https://acme.zendesk.com/hc/articles/360001",
+                        "label_names": ["sync"],
+                        "locale": "en-us",
+                        "updated_at": "2024-05-01T08:00:00Z",
+                    },
+                ]
+            }
+        ),
+    )
     kb = KnowledgeBase.from_directory(tmp_path)
     assert {a.id for a in kb.articles} == {"17", "m1", "m2", "360001"}
     zendesk = kb.get_article("360001")
@@ -119,13 +154,19 @@ def test_json_object_list_and_articles_key(tmp_path: Path) -> None:
 
 
 def test_jsonl_keeps_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
-    write(tmp_path, "feed.jsonl", "\n".join([
-        json.dumps({"id": "j1", "title": "Line one", "body": "First line body."}),
-        "{not json",
-        json.dumps({"id": "j3", "title": "No body"}),
-        "",
-        json.dumps({"id": "j5", "title": "Line five", "body": "Fifth line body."}),
-    ]))
+    write(
+        tmp_path,
+        "feed.jsonl",
+        "\n".join(
+            [
+                json.dumps({"id": "j1", "title": "Line one", "body": "First line body."}),
+                "{not json",
+                json.dumps({"id": "j3", "title": "No body"}),
+                "",
+                json.dumps({"id": "j5", "title": "Line five", "body": "Fifth line body."}),
+            ]
+        ),
+    )
     kb = KnowledgeBase.from_directory(tmp_path)
     assert {a.id for a in kb.articles} == {"j1", "j5"}
     where = sorted(e.path for e in kb.load_errors)
@@ -133,7 +174,9 @@ def test_jsonl_keeps_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
     assert any("body" in e.reason for e in kb.load_errors)
 
 
-def test_broken_files_are_recorded_and_the_rest_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_files_are_recorded_and_the_rest_loads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     write(tmp_path, "good.md", "# Good article\n\nThis one loads fine.\n")
     write(tmp_path, "sub/also-good.txt", "Also good\nThis one loads too.\n")
     broken = {

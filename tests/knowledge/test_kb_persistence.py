@@ -21,8 +21,17 @@ def summary(hits: list[SearchHit]) -> list[tuple[str, float, float, str]]:
 
 @pytest.fixture
 def saved(help_kb: KnowledgeBase, tmp_path: Path) -> Path:
-    help_kb.add([Article(id="html", title="HTML one", body="<p>Returns are <b>free</b> for members.</p>",
-                         labels=["members"], locale="en")])
+    help_kb.add(
+        [
+            Article(
+                id="html",
+                title="HTML one",
+                body="<p>Returns are <b>free</b> for members.</p>",
+                labels=["members"],
+                locale="en",
+            )
+        ]
+    )
     path = tmp_path / "kb"
     help_kb.save(path)
     return path
@@ -58,8 +67,11 @@ def test_is_saved(saved: Path, tmp_path: Path) -> None:
 
 
 def test_default_language_survives(tmp_path: Path) -> None:
-    kb = KnowledgeBase([Article(id="c", title="Cancellations", body="Cancelling is free.")], default_language="en",
-                       chunk_chars=300)
+    kb = KnowledgeBase(
+        [Article(id="c", title="Cancellations", body="Cancelling is free.")],
+        default_language="en",
+        chunk_chars=300,
+    )
     kb.save(tmp_path / "kb")
     loaded = KnowledgeBase.load(tmp_path / "kb")
     assert (loaded.default_language, loaded.chunk_chars) == ("en", 300)
@@ -152,10 +164,22 @@ def articles_not_records(folder: Path) -> None:
     (folder / "articles.json").write_text(json.dumps({"id": "x"}))
 
 
-@pytest.mark.parametrize("damage", [
-    corrupt_version, corrupt_manifest, foreign_manifest, truncate_arrays, delete_terms, drop_a_term,
-    garble_texts, shorten_texts, postings_out_of_range, span_past_text, articles_not_records,
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        corrupt_version,
+        corrupt_manifest,
+        foreign_manifest,
+        truncate_arrays,
+        delete_terms,
+        drop_a_term,
+        garble_texts,
+        shorten_texts,
+        postings_out_of_range,
+        span_past_text,
+        articles_not_records,
+    ],
+)
 def test_damaged_folder_is_a_knowledge_base_error(saved: Path, damage: object) -> None:
     assert callable(damage)
     damage(saved)
@@ -168,4 +192,3 @@ def test_version_error_says_what_to_do(saved: Path) -> None:
     corrupt_version(saved)
     with pytest.raises(KnowledgeBaseError, match=r"version 99.*rebuild"):
         KnowledgeBase.load(saved)
-

@@ -42,8 +42,10 @@ def bitext(shared_data: Path) -> tuple[KnowledgeBase, list[dict[str, str]]]:
     order = list(range(len(rows)))
     random.Random(SEED).shuffle(order)
     half = len(rows) // 2
-    articles = [Article(id=f"bitext-{i}", title="", body=rows[j]["response"], locale="en",
-                        labels=[rows[j]["intent"]]) for i, j in enumerate(order[:half])]
+    articles = [
+        Article(id=f"bitext-{i}", title="", body=rows[j]["response"], locale="en", labels=[rows[j]["intent"]])
+        for i, j in enumerate(order[:half])
+    ]
     queries = [rows[j] for j in order[half:]][:N_QUERIES]
     return KnowledgeBase(articles), queries
 
@@ -71,8 +73,9 @@ def test_recall_at_least_that_of_langchain_bm25(bitext: tuple[KnowledgeBase, lis
     queries = queries[:300]
     label = {a.id: a.labels[0] for a in kb.articles}
     passages = kb.passages
-    theirs = BM25Retriever.from_texts([p.text for p in passages],
-                                      metadatas=[{"label": label[p.article_id]} for p in passages], k=5)
+    theirs = BM25Retriever.from_texts(
+        [p.text for p in passages], metadatas=[{"label": label[p.article_id]} for p in passages], k=5
+    )
     their_recall = statistics.fmean(
         row["intent"] in {d.metadata["label"] for d in theirs.invoke(row["instruction"])} for row in queries
     )
@@ -88,7 +91,9 @@ def test_coverage_separates_answerable_from_unanswerable(
         hits = kb.search(text, k=1)
         return hits[0].coverage if hits else 0.0
 
-    with (shared_data / "giskard_prompt_injections" / "prompt_injections.csv").open(encoding="utf-8") as handle:
+    with (shared_data / "giskard_prompt_injections" / "prompt_injections.csv").open(
+        encoding="utf-8"
+    ) as handle:
         injections = [row["prompt"] for row in csv.DictReader(handle)]
     answerable = statistics.median(top_coverage(row["instruction"]) for row in queries[:300])
     unanswerable = statistics.median(top_coverage(prompt) for prompt in injections)

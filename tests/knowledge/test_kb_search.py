@@ -31,9 +31,13 @@ def test_scores_are_sorted_and_k_is_respected(help_kb: KnowledgeBase) -> None:
 
 def test_at_most_two_passages_per_article() -> None:
     body = "\n\n".join(f"## Part {i}\n\nThe warranty covers part {i} for two years." * 3 for i in range(8))
-    kb = KnowledgeBase([Article(id="warranty", title="Warranty", body=body),
-                        Article(id="other", title="Other", body="A warranty card comes in the box.")],
-                       chunk_chars=150)
+    kb = KnowledgeBase(
+        [
+            Article(id="warranty", title="Warranty", body=body),
+            Article(id="other", title="Other", body="A warranty card comes in the box."),
+        ],
+        chunk_chars=150,
+    )
     assert len([p for p in kb.passages if p.article_id == "warranty"]) > 2
     hits = kb.search("warranty", k=5)
     assert ids(hits).count("warranty") == 2
@@ -105,16 +109,26 @@ def test_coverage_ignores_numbers_the_kb_cannot_know(help_kb: KnowledgeBase) -> 
 
 def test_title_words_count(help_kb: KnowledgeBase) -> None:
     # "Loyalty" is only in a title.
-    kb = KnowledgeBase([Article(id="t", title="Loyalty programme", body="Earn points on every purchase."),
-                        Article(id="u", title="Points", body="Nothing about the programme here.")])
+    kb = KnowledgeBase(
+        [
+            Article(id="t", title="Loyalty programme", body="Earn points on every purchase."),
+            Article(id="u", title="Points", body="Nothing about the programme here."),
+        ]
+    )
     assert ids(kb.search("loyalty"))[0] == "t"
 
 
 def test_upsert_replaces_passages_and_remove_drops_them() -> None:
-    kb = KnowledgeBase([Article(id="a", title="Old title", body="Pineapples are shipped frozen."),
-                        Article(id="b", title="Other", body="Mangoes ship fresh.")])
+    kb = KnowledgeBase(
+        [
+            Article(id="a", title="Old title", body="Pineapples are shipped frozen."),
+            Article(id="b", title="Other", body="Mangoes ship fresh."),
+        ]
+    )
     assert len(kb) == 2
-    kb.add([Article(id="a", title="New title", body="Kiwis ship chilled.\n\n## More\n\n" + "Kiwi facts. " * 80)])
+    kb.add(
+        [Article(id="a", title="New title", body="Kiwis ship chilled.\n\n## More\n\n" + "Kiwi facts. " * 80)]
+    )
     assert kb.search("pineapples") == []
     assert ids(kb.search("kiwis"))[0] == "a"
     article = kb.get_article("a")
@@ -145,8 +159,9 @@ def test_asearch_matches_search_and_kb_is_a_knowledge_source(help_kb: KnowledgeB
 
 
 def test_search_while_another_thread_updates() -> None:
-    kb = KnowledgeBase([Article(id=f"a{i}", title=f"Topic {i}", body=f"Parcel number {i} is late.")
-                        for i in range(50)])
+    kb = KnowledgeBase(
+        [Article(id=f"a{i}", title=f"Topic {i}", body=f"Parcel number {i} is late.") for i in range(50)]
+    )
     errors: list[BaseException] = []
     stop = threading.Event()
 

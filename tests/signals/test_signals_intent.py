@@ -87,13 +87,15 @@ def test_complaint_type(text: str, kind: ComplaintType) -> None:
 
 
 def test_repeated_thread_makes_it_chronic() -> None:
-    ticket = Ticket(messages=[
-        Message(author=Role.CUSTOMER, text="My router drops the connection."),
-        Message(author=Role.AGENT, text="Please restart it."),
-        Message(author=Role.CUSTOMER, text="Did that, it drops the connection."),
-        Message(author=Role.AGENT, text="Try another cable."),
-        Message(author=Role.CUSTOMER, text="The router is dropping the connection, it doesn't work."),
-    ])
+    ticket = Ticket(
+        messages=[
+            Message(author=Role.CUSTOMER, text="My router drops the connection."),
+            Message(author=Role.AGENT, text="Please restart it."),
+            Message(author=Role.CUSTOMER, text="Did that, it drops the connection."),
+            Message(author=Role.AGENT, text="Try another cable."),
+            Message(author=Role.CUSTOMER, text="The router is dropping the connection, it doesn't work."),
+        ]
+    )
     assert analyze(ticket).complaint_type is ComplaintType.CHRONIC
 
 
@@ -232,19 +234,23 @@ def test_mentions(text: str, expected: list[str]) -> None:
 
 
 def test_mentions_are_capped_and_skip_card_numbers() -> None:
-    text = ("orders #A10001 #A10002 #A10003 #A10004 #A10005 #A10006 #A10007, "
-            "my card 4111 1111 1111 1111 was charged $10")
+    text = (
+        "orders #A10001 #A10002 #A10003 #A10004 #A10005 #A10006 #A10007, "
+        "my card 4111 1111 1111 1111 was charged $10"
+    )
     mentions = read(text).mentions
     assert len(mentions) <= 5
     assert not any("4111" in m for m in mentions)
 
 
 def test_language_falls_back_to_earlier_messages_then_locale() -> None:
-    thread = Ticket(messages=[
-        Message(author=Role.CUSTOMER, text="Hola, mi pedido no ha llegado todavía"),
-        Message(author=Role.AGENT, text="Lo revisamos."),
-        Message(author=Role.CUSTOMER, text="ok 👍"),
-    ])
+    thread = Ticket(
+        messages=[
+            Message(author=Role.CUSTOMER, text="Hola, mi pedido no ha llegado todavía"),
+            Message(author=Role.AGENT, text="Lo revisamos."),
+            Message(author=Role.CUSTOMER, text="ok 👍"),
+        ]
+    )
     assert analyze(thread).language == "es"
     alone = Ticket.from_text("ok 👍", customer=Customer(name="Ana", locale="pt-BR"))
     assert analyze(alone).language == "pt"

@@ -55,7 +55,9 @@ def test_noise_is_ignored() -> None:
     assert noisy[1] > 0.5
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😡😡😡", "https://t.co/xyz 12345 #A1234", "@AcmeAir @friend", "!!! ???"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "😡😡😡", "https://t.co/xyz 12345 #A1234", "@AcmeAir @friend", "!!! ???"]
+)
 def test_nothing_to_go_on_gives_fallback_with_zero_confidence(text: str) -> None:
     assert detect_language(text) == ("en", 0.0)
 
@@ -73,7 +75,11 @@ def test_clear_short_messages_are_confident() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("طلبي لم يصل بعد، أرجو المساعدة", "ar"), ("ההזמנה שלי לא הגיעה עדיין", "he"), ("سفارش من هنوز نرسیده است", "fa")],
+    [
+        ("طلبي لم يصل بعد، أرجو المساعدة", "ar"),
+        ("ההזמנה שלי לא הגיעה עדיין", "he"),
+        ("سفارش من هنوز نرسیده است", "fa"),
+    ],
 )
 def test_right_to_left_scripts(text: str, expected: str) -> None:
     assert detect_language(text)[0] == expected
@@ -100,7 +106,10 @@ def _column(path: Path, column: str) -> list[str]:
 
 
 def test_bitext_instructions_are_english() -> None:
-    texts = _column(DATA / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv", "instruction")
+    texts = _column(
+        DATA / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv",
+        "instruction",
+    )
     assert len(texts) > 4000
     english = sum(detect_language(t)[0] == "en" for t in texts)
     assert english / len(texts) >= 0.95

@@ -16,9 +16,37 @@ texts = st.one_of(
     st.text(max_size=400),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=400),
     st.lists(
-        st.sampled_from(["@AcmeAir", "#A12345", "😡", "🙏", "https://t.co/x?y=1", "not", "no funciona", "!!!", "???",
-                         "\u200f", "\u202e", "مرحبا", "注文", "ありがとう", "&amp;", "<b>", "\n> quoted", "$49.99",
-                         "I will sue", "caught fire", "thanks", "but", "again", "\x00", "\ud7ff", "ß", "İ"]),
+        st.sampled_from(
+            [
+                "@AcmeAir",
+                "#A12345",
+                "😡",
+                "🙏",
+                "https://t.co/x?y=1",
+                "not",
+                "no funciona",
+                "!!!",
+                "???",
+                "\u200f",
+                "\u202e",
+                "مرحبا",
+                "注文",
+                "ありがとう",
+                "&amp;",
+                "<b>",
+                "\n> quoted",
+                "$49.99",
+                "I will sue",
+                "caught fire",
+                "thanks",
+                "but",
+                "again",
+                "\x00",
+                "\ud7ff",
+                "ß",
+                "İ",
+            ]
+        ),
         max_size=40,
     ).map(" ".join),
 )
@@ -35,7 +63,9 @@ def test_detect_language_never_raises(text: str) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, st.sampled_from(list(Channel)))
 def test_analyze_never_raises(text: str, channel: Channel) -> None:
-    result = analyze(Ticket.from_text(text, channel=channel), brand_handles=["AcmeAir"], brand_names=["Acme Air"])
+    result = analyze(
+        Ticket.from_text(text, channel=channel), brand_handles=["AcmeAir"], brand_names=["Acme Air"]
+    )
     assert isinstance(result, Signals)
     assert -1.0 <= result.sentiment_score <= 1.0
     assert 0.0 <= result.language_confidence <= 1.0
@@ -69,18 +99,22 @@ def test_html_only_message_is_read() -> None:
 
 
 def test_ticket_without_customer_text_gives_defaults() -> None:
-    ticket = Ticket(messages=[Message(author=Role.AGENT, text="Hello, how can we help?")],
-                    customer=Customer(locale="fr-FR"))
+    ticket = Ticket(
+        messages=[Message(author=Role.AGENT, text="Hello, how can we help?")],
+        customer=Customer(locale="fr-FR"),
+    )
     result = analyze(ticket)
     assert result == Signals(language="fr")
 
 
 def test_last_customer_message_is_the_one_read() -> None:
-    ticket = Ticket(messages=[
-        Message(author=Role.CUSTOMER, text="this is the worst service ever, I'm furious"),
-        Message(author=Role.AGENT, text="We are so sorry, here is a voucher."),
-        Message(author=Role.CUSTOMER, text="thank you, that's lovely!"),
-    ])
+    ticket = Ticket(
+        messages=[
+            Message(author=Role.CUSTOMER, text="this is the worst service ever, I'm furious"),
+            Message(author=Role.AGENT, text="We are so sorry, here is a voucher."),
+            Message(author=Role.CUSTOMER, text="thank you, that's lovely!"),
+        ]
+    )
     assert analyze(ticket).sentiment_score > 0
 
 
@@ -92,13 +126,16 @@ def test_wrong_argument_is_a_configuration_error() -> None:
 
 
 def test_single_brand_name_string_is_accepted() -> None:
-    ticket = Ticket.from_text("lol @friend my @AcmeAir flight is late again, classic", channel=Channel.TWITTER)
+    ticket = Ticket.from_text(
+        "lol @friend my @AcmeAir flight is late again, classic", channel=Channel.TWITTER
+    )
     assert analyze(ticket, brand_handles="AcmeAir") == analyze(ticket, brand_handles=["AcmeAir"])
 
 
 def test_ticket_brand_counts_as_a_brand_name() -> None:
-    ticket = Ticket.from_text("haha my Acme Air flight is late again, typical", channel=Channel.TWITTER,
-                              brand="Acme Air")
+    ticket = Ticket.from_text(
+        "haha my Acme Air flight is late again, typical", channel=Channel.TWITTER, brand="Acme Air"
+    )
     assert not analyze(ticket).addressed_to_brand
 
 

@@ -63,7 +63,9 @@ def test_positive(text: str) -> None:
     assert signals.sentiment_score > 0
 
 
-@pytest.mark.parametrize("text", ["Where can I change my delivery address?", "I ordered a blue jacket last week."])
+@pytest.mark.parametrize(
+    "text", ["Where can I change my delivery address?", "I ordered a blue jacket last week."]
+)
 def test_neutral(text: str) -> None:
     assert read(text).sentiment is Sentiment.NEUTRAL
 

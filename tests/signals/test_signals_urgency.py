@@ -124,9 +124,22 @@ def test_joking_sue_is_not_a_legal_threat() -> None:
 RISKS = {
     "legal_threat": ["my attorney will be in touch", "nos vemos en los tribunales, os voy a demandar"],
     "safety": ["the heater started smoking and burned my hand", "il caricabatterie ha preso fuoco"],
-    "data_breach": ["someone accessed my account without permission", "mi sono accorto di un accesso non autorizzato"],
-    "abuse": ["you are all fucking idiots", "fuck you", "I know where you live", "sois unos gilipollas", "ihr seid Idioten, Arschloch"],
-    "self_harm": ["honestly I want to die, nothing is working out", "I'm going to kill myself", "quiero morirme"],
+    "data_breach": [
+        "someone accessed my account without permission",
+        "mi sono accorto di un accesso non autorizzato",
+    ],
+    "abuse": [
+        "you are all fucking idiots",
+        "fuck you",
+        "I know where you live",
+        "sois unos gilipollas",
+        "ihr seid Idioten, Arschloch",
+    ],
+    "self_harm": [
+        "honestly I want to die, nothing is working out",
+        "I'm going to kill myself",
+        "quiero morirme",
+    ],
 }
 
 
@@ -184,8 +197,10 @@ def test_unanswered_messages_in_thread_are_repeated_contact() -> None:
 
 def test_long_wait_between_unanswered_messages_is_repeated_contact() -> None:
     start = datetime(2025, 1, 6, 9, tzinfo=UTC)
-    ticket = Ticket(messages=[
-        Message(author=Role.CUSTOMER, text="My parcel is late.", created_at=start),
-        Message(author=Role.CUSTOMER, text="Any update on this?", created_at=start + timedelta(days=2)),
-    ])
+    ticket = Ticket(
+        messages=[
+            Message(author=Role.CUSTOMER, text="My parcel is late.", created_at=start),
+            Message(author=Role.CUSTOMER, text="Any update on this?", created_at=start + timedelta(days=2)),
+        ]
+    )
     assert "repeated_contact" in analyze(ticket).urgency_reasons

@@ -69,7 +69,9 @@ def is_question(text: str, language: str) -> bool:
 
 
 @cache
-def _thanks_vocabulary(language: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...], frozenset[str]]:
+def _thanks_vocabulary(
+    language: str,
+) -> tuple[frozenset[str], frozenset[str], tuple[str, ...], frozenset[str]]:
     """Thanks words and filler of ``language`` and English ("show" is praise in Portuguese only)."""
     data = load_lexicon("cues")
     languages = {"en", language}

@@ -25,7 +25,7 @@ _KEYWORD_ID_SOURCE = (
     re.IGNORECASE,
 )
 # "#A12345" but not hashtags such as "#ios11update": an id has no lower-case letters
-_HASH_ID_SOURCE = (r"(?<![\w#])#\s?(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}(?!\w)")
+_HASH_ID_SOURCE = r"(?<![\w#])#\s?(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}(?!\w)"
 _FLIGHT_SOURCE = (
     r"(?<!\w)(?:flight|flt|vuelo|vol|flug|volo|vlucht|voo|lot|chuyến bay|penerbangan)\s+#?([A-Z]{2}|[A-Z]\d|\d[A-Z])\s?\d{1,4}(?!\w)",
     re.IGNORECASE,
@@ -98,8 +98,13 @@ _Source = str | tuple[str, int]
 def _compiled() -> dict[str, re.Pattern[str]]:
     """The patterns, compiled on first use so that importing the package stays cheap."""
     sources: dict[str, _Source] = {
-        "id": _KEYWORD_ID_SOURCE, "hash": _HASH_ID_SOURCE, "flight": _FLIGHT_SOURCE, "money": _MONEY_SOURCE,
-        "date": _DATE_SOURCE, "product": _PRODUCT_SOURCE, "not_product": _NOT_PRODUCT_SOURCE,
+        "id": _KEYWORD_ID_SOURCE,
+        "hash": _HASH_ID_SOURCE,
+        "flight": _FLIGHT_SOURCE,
+        "money": _MONEY_SOURCE,
+        "date": _DATE_SOURCE,
+        "product": _PRODUCT_SOURCE,
+        "not_product": _NOT_PRODUCT_SOURCE,
     }
     return {k: re.compile(*v) if isinstance(v, tuple) else re.compile(v) for k, v in sources.items()}
 
