@@ -528,6 +528,8 @@ class Draft(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     usage: Usage | None = None
     """Tokens and model time when a language model wrote the draft; ``None`` for the offline composer."""
+    masked: dict[str, int] = Field(default_factory=dict)
+    """Private data replaced by placeholders before a model saw the ticket: kinds and counts, never values."""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def warn(self, code: str, message: str) -> None:

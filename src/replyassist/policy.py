@@ -45,6 +45,11 @@ class Policy(BaseModel):
         search_k: passages retrieved per draft.
         language: force the reply language (ISO 639-1); ``None`` follows the customer.
         links: include a link to the cited article where the channel allows links.
+        guardrails: the checks to run: ``mask`` (private data masked before a model sees it),
+            ``injection`` (instructions hidden in customer text detected and neutralised),
+            ``output`` (no leaked prompt, attack payload, or link and contact nobody gave),
+            ``grounding`` (unsupported factual sentences removed) and ``promises`` (no refund,
+            credit or date the cited passages do not allow). All by default.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +67,17 @@ class Policy(BaseModel):
     search_k: int = Field(default=5, ge=1, le=50)
     language: str | None = None
     links: bool = True
+    guardrails: frozenset[str] = frozenset({"mask", "injection", "output", "grounding", "promises"})
+
+    @field_validator("guardrails", mode="before")
+    @classmethod
+    def _known_checks(cls, value: Any) -> Any:
+        known = {"mask", "injection", "output", "grounding", "promises"}
+        names = {value} if isinstance(value, str) else set(value or ())
+        unknown = names - known
+        if unknown:
+            raise ValueError(f"unknown guardrail(s) {sorted(unknown)}; known: {sorted(known)}")
+        return frozenset(names)
 
     @field_validator("channel_overrides", mode="before")
     @classmethod

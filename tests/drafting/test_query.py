@@ -263,26 +263,28 @@ def test_the_right_article_comes_back(kb: KnowledgeBase, text: str, article: str
 
 
 @pytest.mark.parametrize(
-    ("text", "article"),
+    ("text", "articles"),
     [
         (
             "Dzień dobry, próbuję użyć kodu z maila powitalnego i ciągle wyskakuje „Ten kod jest "
             "nieprawidłowy”. Co robię źle??",
-            "promo-codes",
+            {"promo-codes"},
         ),
         (
+            # The same gold set as sample ticket 17: a duplicate line on a card statement is answered
+            # by the charged-twice article or by payment-methods' authorisation holds.
             "こんにちは。昨日アプリでテントを注文したのですが、クレジットカードの明細に同じ金額が2回表示"
             "されています。二重に請求されているのでしょうか？",
-            "charged-twice",
+            {"charged-twice", "payment-methods"},
         ),
     ],
 )
 def test_a_foreign_question_gets_a_reply_citing_the_english_article(
-    kb: KnowledgeBase, text: str, article: str
+    kb: KnowledgeBase, text: str, articles: set[str]
 ) -> None:
     draft = draft_reply(Ticket.from_text(text, channel="chat", customer="Ola"), kb=kb, policy=POLICY)
     assert draft.decision is Decision.REPLY, draft.reasons
-    assert article in [c.article_id for c in draft.citations]
+    assert articles & {c.article_id for c in draft.citations}
 
 
 def test_a_question_the_kb_does_not_answer_is_escalated(kb: KnowledgeBase) -> None:

@@ -102,7 +102,10 @@ def test_an_over_long_answer_for_a_tweet_is_threaded_or_trimmed(
         for n in range(1, 13)
     )
     server.add(FakeReply.structured(model_reply(f"Hi Maria, sorry about the seams! {long_text}")))
-    draft = ReplyAssistant(kb, llm=composer(server), policy=POLICY).draft(tweet())
+    # The steps are made up: the grounding check would rightly remove them. This test is about
+    # fitting a long answer to X, so it runs without that check.
+    policy = POLICY.merged({"guardrails": ["mask", "injection", "output", "promises"]})
+    draft = ReplyAssistant(kb, llm=composer(server), policy=policy).draft(tweet())
     profile = POLICY.profile_for(draft.channel)
     assert 1 < len(draft.parts) <= profile.max_parts
     assert all(x_weighted_length(part) <= 280 for part in draft.parts)

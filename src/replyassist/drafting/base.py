@@ -33,6 +33,9 @@ class ComposeRequest:
             draft is a holding reply; a ``skip`` draft is a short closing reply or nothing).
         reasons: why, in words an agent reads.
         language: the language to write in (ISO 639-1).
+        query: what the KB was searched with: the customer's ask plus the English terms of the
+            support concepts found in it, so that a composer can match a question in one
+            language against passages in another.
     """
 
     ticket: Ticket
@@ -44,6 +47,7 @@ class ComposeRequest:
     decision: Decision
     reasons: list[str]
     language: str
+    query: str = ""
 
 
 @dataclass

@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +18,8 @@ from replyassist.channels import ChannelProfile, FitResult, fit_to_profile
 from replyassist.drafting.base import Composer, ComposeRequest, Composition
 from replyassist.drafting.decide import decide
 from replyassist.drafting.query import answering_hits, build_query
+from replyassist.guardrails.apply import InputGuard, guard_input, mask_request, review_output
+from replyassist.guardrails.masking import MaskVault
 from replyassist.models import (
     Channel,
     Citation,
@@ -73,8 +75,16 @@ class _Prepared:
     warnings: list[DraftWarning]
     timings: Timings
     started: float
+    query: str = ""
+    guard: InputGuard = field(default_factory=InputGuard)
+    masked: ComposeRequest | None = None
+    vault: MaskVault | None = None
 
     def request(self) -> ComposeRequest:
+        """What the composer gets: with private data masked when a model will read it."""
+        return self.masked or self.plain_request()
+
+    def plain_request(self) -> ComposeRequest:
         return ComposeRequest(
             ticket=self.ticket,
             signals=self.signals,
@@ -85,6 +95,7 @@ class _Prepared:
             decision=self.decision,
             reasons=self.reasons,
             language=self.language,
+            query=self.query,
         )
 
 
@@ -183,11 +194,18 @@ class ReplyAssistant:
             public_channel=ticket.channel.is_public,
             escalate_when_kb_silent=policy.escalate_when_kb_silent,
         )
+        guard = guard_input(ticket, step.language, policy.guardrails)
+        warnings.extend(guard.warnings)
+        if guard.whole_attack and decision is not Decision.SKIP:
+            decision = Decision.ESCALATE
+            reasons = [
+                "the message is an attempt to instruct the drafter, with no support request: a person should look"
+            ]
         timings = Timings(
             signals_ms=(step.analysed - step.started) * 1000,
             retrieval_ms=(time.perf_counter() - step.analysed) * 1000,
         )
-        return _Prepared(
+        prepared = _Prepared(
             ticket=ticket,
             signals=step.signals,
             hits=hits,
@@ -200,7 +218,13 @@ class ReplyAssistant:
             warnings=warnings,
             timings=timings,
             started=step.started,
+            query=str(step.search_args.get("query", "")),
+            guard=guard,
         )
+        if "mask" in policy.guardrails and self.composer.name != "offline":
+            # Only what leaves the process is masked: the offline composer sends nothing anywhere.
+            prepared.masked, prepared.vault = mask_request(prepared.plain_request())
+        return prepared
 
     def _finish(self, prepared: _Prepared, composition: Composition, compose_started: float) -> Draft:
         t_check = time.perf_counter()
@@ -221,6 +245,49 @@ class ReplyAssistant:
         for warning in composition.warnings:
             draft.warn(warning.code, warning.message)
         text = composition.text.strip()
+        if prepared.vault is not None:
+            draft.masked = prepared.vault.counts()
+            # The customer's own contact details may come back in a private reply; never in public,
+            # and a card number only ever as its last four digits.
+            allow = () if prepared.profile.public else ("email", "phone", "address")
+            text = prepared.vault.unmask(text, allow=allow)
+        review = review_output(
+            text,
+            hits=prepared.hits,
+            ticket=prepared.ticket,
+            language=draft.language,
+            checks=prepared.policy.guardrails,
+            guard=prepared.guard,
+        )
+        if review.untrusted and self.composer.name != "offline":
+            # The model did what an attack (or a leak) asked: its text is dropped and the offline
+            # composer, which no customer text can steer, writes the draft instead.
+            from replyassist.drafting.offline import OfflineComposer
+
+            for warning in review.warnings:
+                draft.warn(warning.code, warning.message)
+            draft.warn(
+                "output_blocked",
+                "the model's draft was blocked by the safety checks; the offline draft is shown",
+            )
+            draft.composer = "offline"
+            offline = OfflineComposer().compose(prepared.plain_request())
+            composition = offline
+            draft.move_to_private = offline.move_to_private
+            review = review_output(
+                offline.text,
+                hits=prepared.hits,
+                ticket=prepared.ticket,
+                language=draft.language,
+                checks=prepared.policy.guardrails - {"output"},
+                guard=prepared.guard,
+            )
+        text = review.text.strip()
+        for warning in review.warnings:
+            draft.warn(warning.code, warning.message)
+        if review.escalate_reason and draft.decision is Decision.REPLY:
+            draft.decision = Decision.ESCALATE
+            draft.reasons = [review.escalate_reason]
         if text:
             sign_off = composition.sign_off.strip()
             if prepared.profile.fits(text):

@@ -108,7 +108,9 @@ class Writer:
             if thanks and (req.decision is Decision.REPLY or self.policy.reply_to_thanks):
                 return self._thanks()
             return self._done("", "")
-        cands, language, safety = self._candidates(customer_words(req), risks_of(req))
+        # The search text adds English concept terms: what lets a Polish question pick the right
+        # sentence of an English passage.
+        cands, language, safety = self._candidates(f"{customer_words(req)}\n{req.query}", risks_of(req))
         top_hit: SearchHit | None = None
         if cands:  # the answer's own article names the topic ("your refund"), not just the first hit
             best = max(cands, key=lambda c: c.score)

@@ -1,0 +1,201 @@
+"""How the drafting pipeline applies the guardrails.
+
+Before the composer: private data is masked in what a language model would see (the
+customer's messages, agent notes and KB passages), and instruction-like text in the
+customer's messages is detected. After it: the text is checked for what an attack asked
+for, for leaked prompt text, for links and contacts nobody gave, for claims and promises
+the cited passages do not support. Each check is a small unit of its own module; this one
+only wires them and turns their findings into draft warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from replyassist._resources import prompts_dir
+from replyassist.models import DraftWarning, Message, Role, SearchHit, Ticket
+
+if TYPE_CHECKING:
+    from replyassist.drafting.base import ComposeRequest
+    from replyassist.guardrails.injection import InjectionReport
+    from replyassist.guardrails.masking import MaskVault
+
+__all__ = ["ALL_CHECKS", "InputGuard", "OutputReview", "guard_input", "mask_request", "review_output"]
+
+ALL_CHECKS = frozenset({"mask", "injection", "output", "grounding", "promises"})
+
+
+@dataclass
+class InputGuard:
+    """What the input checks found, carried to the output checks."""
+
+    injection: InjectionReport | None = None
+    forbidden: list[str] = field(default_factory=list)
+    warnings: list[DraftWarning] = field(default_factory=list)
+
+    @property
+    def attack(self) -> bool:
+        return self.injection is not None and self.injection.is_attack
+
+    @property
+    def whole_attack(self) -> bool:
+        return self.injection is not None and self.injection.is_attack and self.injection.whole_message
+
+
+def guard_input(ticket: Ticket, language: str, checks: Collection[str]) -> InputGuard:
+    """Look for injection attempts in the customer's messages (the last few, quoted text included)."""
+    guard = InputGuard()
+    if "injection" not in checks:
+        return guard
+    from replyassist.guardrails.injection import detect_injection, payload_strings
+
+    customer = [m for m in ticket.messages if m.author is Role.CUSTOMER][-3:]
+    if not customer:
+        return guard
+    last = detect_injection(customer[-1].body, language)
+    reports = [last] + [detect_injection(m.body, language) for m in customer[:-1]]
+    worst = next((r for r in reports if r.is_attack), last)
+    guard.injection = worst if worst.is_attack else last
+    if worst.is_attack:
+        for message in customer:
+            guard.forbidden.extend(payload_strings(message.body))
+        kinds = ", ".join(worst.kinds) or "instructions"
+        guard.warnings.append(
+            DraftWarning(
+                code="injection_attempt",
+                message=f"the customer's message contains text that tries to instruct the drafter ({kinds}); "
+                "it was treated as data",
+            )
+        )
+    return guard
+
+
+def mask_request(request: ComposeRequest) -> tuple[ComposeRequest, MaskVault]:
+    """The request with private data replaced by placeholders, and the vault to put values back."""
+    from replyassist.guardrails.masking import MaskVault, mask
+
+    vault = MaskVault()
+
+    def masked(text: str) -> str:
+        return mask(text, vault=vault).text if text else text
+
+    messages = [m.model_copy(update={"text": masked(m.body), "html": None}) for m in request.ticket.messages]
+    ticket = request.ticket.model_copy(
+        update={
+            "messages": messages,
+            "subject": masked(request.ticket.subject or "") or request.ticket.subject,
+        }
+    )
+
+    def hit(h: SearchHit) -> SearchHit:
+        return h.model_copy(update={"passage": h.passage.model_copy(update={"text": masked(h.passage.text)})})
+
+    hits = [hit(h) for h in request.hits]
+    by_id = {h.passage.id: h for h in hits}
+    answering = [by_id.get(h.passage.id, hit(h)) for h in request.answering_hits]
+    return replace(request, ticket=ticket, hits=hits, answering_hits=answering), vault
+
+
+def allowed_urls(
+    hits: Sequence[SearchHit], conversation: Sequence[Message], extra: Sequence[str] = ()
+) -> set[str]:
+    """Hosts a draft may link to: the KB's, the conversation's and the brand's own."""
+    hosts: set[str] = set()
+    for url in [h.passage.url for h in hits] + list(extra):
+        if url:
+            host = urlparse(url if "://" in url else f"https://{url}").hostname
+            if host:
+                hosts.add(host.lower())
+    del conversation  # links the customer sent are not endorsed by repeating them
+    return hosts
+
+
+@dataclass
+class OutputReview:
+    """The draft text after the output checks, and what they found."""
+
+    text: str
+    warnings: list[DraftWarning] = field(default_factory=list)
+    escalate_reason: str | None = None
+    untrusted: bool = False
+    """The text did what an attack asked (or leaked the prompt): it must not be used."""
+
+
+def review_output(
+    text: str,
+    *,
+    hits: Sequence[SearchHit],
+    ticket: Ticket,
+    language: str,
+    checks: Collection[str],
+    guard: InputGuard,
+) -> OutputReview:
+    """Run the output checks on a composed draft (before it is fitted to the channel)."""
+    review = OutputReview(text)
+    if not text.strip():
+        return review
+    conversation = [m.body for m in ticket.messages]
+    if "output" in checks:
+        from replyassist.guardrails.injection import check_output
+
+        sources = [h.passage.text for h in hits] + conversation
+        findings = check_output(
+            text,
+            forbidden=guard.forbidden,
+            allowed_urls=allowed_urls(hits, ticket.messages),
+            allowed_contacts=_contacts(sources),
+            system_texts=_system_texts(),
+        )
+        for finding in findings:
+            review.warnings.append(DraftWarning(code=finding.code, message=finding.message))
+        # Each of these is what a successful injection leaves behind: the text cannot be trusted.
+        review.untrusted = any(f.code in _UNTRUSTED for f in findings)
+        if review.untrusted:
+            return review
+    if "grounding" in checks or "promises" in checks:
+        from replyassist.guardrails.grounding import check_grounding, check_promises
+
+        passages = [h.passage for h in hits]
+        if "grounding" in checks:
+            result = check_grounding(
+                review.text, passages=passages, conversation=conversation, language=language
+            )
+            review.text = result.text
+            review.warnings.extend(f.to_warning() for f in result.findings)
+            if result.core_unsupported:
+                review.escalate_reason = (
+                    "the draft's facts are not supported by the knowledge base: a person should answer"
+                )
+        else:
+            promises = check_promises(
+                review.text, passages=passages, conversation=conversation, language=language
+            )
+            review.warnings.extend(f.to_warning() for f in promises)
+    return review
+
+
+_UNTRUSTED = frozenset({"prompt_leak", "attack_payload", "persona_broken", "foreign_link", "foreign_contact"})
+
+
+def _contacts(texts: Sequence[str]) -> set[str]:
+    """Emails and phone numbers given in the KB passages or the conversation."""
+    from replyassist.guardrails.masking import mask
+
+    found: set[str] = set()
+    for text in texts:
+        for span in mask(text, kinds=("email", "phone")).found:
+            found.add(text[span.start : span.end])
+    return found
+
+
+@cache
+def _system_texts() -> tuple[str, ...]:
+    """The model prompts' own text, which a draft must never repeat."""
+    folder = prompts_dir() / "llm"
+    return (
+        tuple(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))) if folder.is_dir() else ()
+    )
