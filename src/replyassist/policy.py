@@ -49,7 +49,8 @@ class Policy(BaseModel):
             ``injection`` (instructions hidden in customer text detected and neutralised),
             ``output`` (no leaked prompt, attack payload, or link and contact nobody gave),
             ``grounding`` (unsupported factual sentences removed) and ``promises`` (no refund,
-            credit or date the cited passages do not allow). All by default.
+            credit or date the cited passages do not allow) and ``tone`` (blaming or sarcastic
+            wording flagged). All by default.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,12 +68,12 @@ class Policy(BaseModel):
     search_k: int = Field(default=5, ge=1, le=50)
     language: str | None = None
     links: bool = True
-    guardrails: frozenset[str] = frozenset({"mask", "injection", "output", "grounding", "promises"})
+    guardrails: frozenset[str] = frozenset({"mask", "injection", "output", "grounding", "promises", "tone"})
 
     @field_validator("guardrails", mode="before")
     @classmethod
     def _known_checks(cls, value: Any) -> Any:
-        known = {"mask", "injection", "output", "grounding", "promises"}
+        known = {"mask", "injection", "output", "grounding", "promises", "tone"}
         names = {value} if isinstance(value, str) else set(value or ())
         unknown = names - known
         if unknown:

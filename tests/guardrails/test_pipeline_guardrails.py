@@ -146,5 +146,31 @@ def test_a_model_that_obeys_an_attack_is_overruled(
     ticket = Ticket.from_text(f"Where is my order? {attack}", channel="chat", customer="Maria Lopez")
     draft = _assistant(kb, server).draft(ticket)
     assert obeying_output not in draft.text
+    # A detected attack is drafted offline from the start; an undetected one is caught in the output.
+    assert draft.composer == "offline"
+    assert {w.code for w in draft.warnings} & {"offline_for_safety", "output_blocked"}
+
+
+def test_a_model_draft_with_a_link_nobody_gave_is_overruled(
+    kb: KnowledgeBase, server: FakeOpenAIServer
+) -> None:
+    # No attack in the message: the model adds a link by itself, and the output check catches it.
+    server.add(FakeReply.structured(model_reply("Hi Maria! Track it at https://track-my-parcel.example/now")))
+    ticket = Ticket.from_text(
+        "Where is my order? It was due on Monday.", channel="chat", customer="Maria Lopez"
+    )
+    draft = _assistant(kb, server).draft(ticket)
+    assert "track-my-parcel.example" not in draft.text
     assert draft.composer == "offline"
     assert any(w.code == "output_blocked" for w in draft.warnings)
+
+
+def test_blaming_wording_from_a_model_is_flagged(kb: KnowledgeBase, server: FakeOpenAIServer) -> None:
+    server.add(
+        FakeReply.structured(model_reply("Hi Maria, as we already told you, check your tracking page."))
+    )
+    ticket = Ticket.from_text(
+        "Where is my order? It was due on Monday.", channel="chat", customer="Maria Lopez"
+    )
+    draft = _assistant(kb, server).draft(ticket)
+    assert any(w.code == "blaming" for w in draft.warnings)

@@ -59,6 +59,8 @@ class _Analysed:
     search_args: dict[str, Any]
     started: float
     analysed: float
+    raw: Ticket | None = None
+    """The ticket as given (quoted history and all): scanned for injection, never analysed."""
 
 
 @dataclass
@@ -77,6 +79,8 @@ class _Prepared:
     started: float
     query: str = ""
     guard: InputGuard = field(default_factory=InputGuard)
+    composer: Any = None
+    """Who writes this draft: the assistant's composer, or the offline one when the input is an attack."""
     masked: ComposeRequest | None = None
     vault: MaskVault | None = None
 
@@ -118,6 +122,15 @@ class ReplyAssistant:
         self.kb = _resolve_kb(kb)
         self.composer: Composer = _resolve_composer(llm)
         self.policy = Policy().merged(dict(policy) if isinstance(policy, Mapping) else policy)
+        self._offline_composer: Any = None
+
+    def _offline(self) -> Any:
+        """The offline composer, for the safety fallbacks (made once, on first need)."""
+        if self._offline_composer is None:
+            from replyassist.drafting.offline import OfflineComposer
+
+            self._offline_composer = self.composer if self.composer.name == "offline" else OfflineComposer()
+        return self._offline_composer
 
     def __repr__(self) -> str:
         return (
@@ -129,18 +142,18 @@ class ReplyAssistant:
         """Draft a reply to ``ticket`` (a ``Ticket``, its dict or JSON form, or a plain message)."""
         prepared = self._prepare(ticket, policy)
         started = time.perf_counter()
-        compose = getattr(self.composer, "compose", None)
+        compose = getattr(prepared.composer, "compose", None)
         if callable(compose):
             composition = compose(prepared.request())
         else:
-            composition = _run_sync(lambda: self.composer.acompose(prepared.request()))
+            composition = _run_sync(lambda: prepared.composer.acompose(prepared.request()))
         return self._finish(prepared, composition, started)
 
     async def adraft(self, ticket: TicketLike, *, policy: PolicyLike = None) -> Draft:
         """Draft a reply without blocking the event loop (see :meth:`draft`)."""
         prepared = await self._aprepare(ticket, policy)
         started = time.perf_counter()
-        composition = await self.composer.acompose(prepared.request())
+        composition = await prepared.composer.acompose(prepared.request())
         return self._finish(prepared, composition, started)
 
     # -- steps -------------------------------------------------------------------------------------
@@ -160,7 +173,8 @@ class ReplyAssistant:
         from replyassist.signals import analyze
 
         policy_obj = self.policy.merged(dict(policy) if isinstance(policy, Mapping) else policy)
-        cleaned, warnings = _clean_ticket(_parse_ticket(ticket))
+        raw = _parse_ticket(ticket)
+        cleaned, warnings = _clean_ticket(raw)
         started = time.perf_counter()
         signals = analyze(
             cleaned,
@@ -175,7 +189,15 @@ class ReplyAssistant:
             "locale": language,
         }
         return _Analysed(
-            cleaned, warnings, policy_obj, signals, language, search_args, started, time.perf_counter()
+            cleaned,
+            warnings,
+            policy_obj,
+            signals,
+            language,
+            search_args,
+            started,
+            time.perf_counter(),
+            raw=raw,
         )
 
     def _decide(self, step: _Analysed, hits: list[SearchHit]) -> _Prepared:
@@ -194,7 +216,7 @@ class ReplyAssistant:
             public_channel=ticket.channel.is_public,
             escalate_when_kb_silent=policy.escalate_when_kb_silent,
         )
-        guard = guard_input(ticket, step.language, policy.guardrails)
+        guard = guard_input(step.raw or ticket, step.language, policy.guardrails, hits=hits)
         warnings.extend(guard.warnings)
         if guard.whole_attack and decision is not Decision.SKIP:
             decision = Decision.ESCALATE
@@ -221,7 +243,18 @@ class ReplyAssistant:
             query=str(step.search_args.get("query", "")),
             guard=guard,
         )
-        if "mask" in policy.guardrails and self.composer.name != "offline":
+        prepared.composer = self.composer
+        if guard.attack and self.composer.name != "offline":
+            # A model could be steered by the attack; the offline composer cannot. A bad reply is
+            # worse than a plainer one.
+            prepared.composer = self._offline()
+            prepared.warnings.append(
+                DraftWarning(
+                    code="offline_for_safety",
+                    message="written by the offline composer because the message tries to instruct the drafter",
+                )
+            )
+        if "mask" in policy.guardrails and prepared.composer.name != "offline":
             # Only what leaves the process is masked: the offline composer sends nothing anywhere.
             prepared.masked, prepared.vault = mask_request(prepared.plain_request())
         return prepared
@@ -237,7 +270,7 @@ class ReplyAssistant:
             language=composition.language or prepared.language,
             channel=prepared.ticket.channel,
             signals=prepared.signals,
-            composer=composition.composer or self.composer.name,
+            composer=composition.composer or prepared.composer.name,
             usage=composition.usage,
             warnings=list(prepared.warnings),
             move_to_private=composition.move_to_private,
@@ -259,11 +292,9 @@ class ReplyAssistant:
             checks=prepared.policy.guardrails,
             guard=prepared.guard,
         )
-        if review.untrusted and self.composer.name != "offline":
+        if review.untrusted and draft.composer != "offline":
             # The model did what an attack (or a leak) asked: its text is dropped and the offline
             # composer, which no customer text can steer, writes the draft instead.
-            from replyassist.drafting.offline import OfflineComposer
-
             for warning in review.warnings:
                 draft.warn(warning.code, warning.message)
             draft.warn(
@@ -271,7 +302,7 @@ class ReplyAssistant:
                 "the model's draft was blocked by the safety checks; the offline draft is shown",
             )
             draft.composer = "offline"
-            offline = OfflineComposer().compose(prepared.plain_request())
+            offline = self._offline().compose(prepared.plain_request())
             composition = offline
             draft.move_to_private = offline.move_to_private
             review = review_output(
@@ -326,9 +357,9 @@ class ReplyAssistant:
 
         prepared = await self._aprepare(ticket, policy)
         started = time.perf_counter()
-        streamer = getattr(self.composer, "astream_compose", None)
+        streamer = getattr(prepared.composer, "astream_compose", None)
         if not callable(streamer):
-            draft = self._finish(prepared, await self.composer.acompose(prepared.request()), started)
+            draft = self._finish(prepared, await prepared.composer.acompose(prepared.request()), started)
             for piece in pieces_of(draft.text):
                 yield piece
             yield draft

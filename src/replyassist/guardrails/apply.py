@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from replyassist._resources import prompts_dir
+from replyassist._text import html_to_text
 from replyassist.models import DraftWarning, Message, Role, SearchHit, Ticket
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL_CHECKS", "InputGuard", "OutputReview", "guard_input", "mask_request", "review_output"]
 
-ALL_CHECKS = frozenset({"mask", "injection", "output", "grounding", "promises"})
+ALL_CHECKS = frozenset({"mask", "injection", "output", "grounding", "promises", "tone"})
 
 
 @dataclass
@@ -34,6 +35,7 @@ class InputGuard:
     """What the input checks found, carried to the output checks."""
 
     injection: InjectionReport | None = None
+    kb_attack: bool = False
     forbidden: list[str] = field(default_factory=list)
     warnings: list[DraftWarning] = field(default_factory=list)
 
@@ -46,23 +48,39 @@ class InputGuard:
         return self.injection is not None and self.injection.is_attack and self.injection.whole_message
 
 
-def guard_input(ticket: Ticket, language: str, checks: Collection[str]) -> InputGuard:
-    """Look for injection attempts in the customer's messages (the last few, quoted text included)."""
+def guard_input(
+    ticket: Ticket, language: str, checks: Collection[str], *, hits: Sequence[SearchHit] = ()
+) -> InputGuard:
+    """Look for injection attempts in the customer's messages (quoted text included) and in the
+    retrieved KB passages; what an attack asks to be printed becomes forbidden in the draft."""
     guard = InputGuard()
     if "injection" not in checks:
         return guard
     from replyassist.guardrails.injection import detect_injection, payload_strings
 
+    for h in hits:
+        if detect_injection(h.passage.text, language).is_attack:
+            guard.forbidden.extend(payload_strings(h.passage.text))
+            guard.kb_attack = True
+            guard.warnings.append(
+                DraftWarning(
+                    code="kb_injection",
+                    message=f"the KB passage {h.passage.id!r} contains instruction-like text: "
+                    "it was treated as data; check the article",
+                )
+            )
+
     customer = [m for m in ticket.messages if m.author is Role.CUSTOMER][-3:]
     if not customer:
         return guard
-    last = detect_injection(customer[-1].body, language)
-    reports = [last] + [detect_injection(m.body, language) for m in customer[:-1]]
+    texts = [_bounded_body(m) for m in customer]
+    last = detect_injection(texts[-1], language)
+    reports = [last] + [detect_injection(t, language) for t in texts[:-1]]
     worst = next((r for r in reports if r.is_attack), last)
     guard.injection = worst if worst.is_attack else last
     if worst.is_attack:
-        for message in customer:
-            guard.forbidden.extend(payload_strings(message.body))
+        for text in texts:
+            guard.forbidden.extend(payload_strings(text))
         kinds = ", ".join(worst.kinds) or "instructions"
         guard.warnings.append(
             DraftWarning(
@@ -72,6 +90,16 @@ def guard_input(ticket: Ticket, language: str, checks: Collection[str]) -> Input
             )
         )
     return guard
+
+
+_SCAN_CHARS = 50_000
+
+
+def _bounded_body(message: Message) -> str:
+    """The message as text, quoted history included, cut to what a scan needs (1 MB HTML exists)."""
+    if message.text.strip():
+        return message.text[:_SCAN_CHARS]
+    return html_to_text((message.html or "")[: _SCAN_CHARS * 4])[:_SCAN_CHARS]
 
 
 def mask_request(request: ComposeRequest) -> tuple[ComposeRequest, MaskVault]:
@@ -147,7 +175,8 @@ def review_output(
             text,
             forbidden=guard.forbidden,
             allowed_urls=allowed_urls(hits, ticket.messages),
-            allowed_contacts=_contacts(sources),
+            # Contact details from an attack's own text are not the customer's: then only the KB's count.
+            allowed_contacts=_contacts([h.passage.text for h in hits] if guard.attack else sources),
             system_texts=_system_texts(),
         )
         for finding in findings:
@@ -156,6 +185,11 @@ def review_output(
         review.untrusted = any(f.code in _UNTRUSTED for f in findings)
         if review.untrusted:
             return review
+    if "tone" in checks:
+        from replyassist.guardrails.tone import check_tone
+
+        for tone in check_tone(review.text, language=language if language in _TONE_LANGUAGES else "en"):
+            review.warnings.append(DraftWarning(code=tone.code, message=tone.message))
     if "grounding" in checks or "promises" in checks:
         from replyassist.guardrails.grounding import check_grounding, check_promises
 
@@ -178,6 +212,7 @@ def review_output(
     return review
 
 
+_TONE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it", "nl", "pl", "vi", "zh", "id", "ja"})
 _UNTRUSTED = frozenset({"prompt_leak", "attack_payload", "persona_broken", "foreign_link", "foreign_contact"})
 
 
