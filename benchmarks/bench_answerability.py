@@ -53,6 +53,8 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Query understanding"
 sys.path.insert(0, str(ROOT / "src"))
 
+from _results import write_section  # noqa: E402
+
 from replyassist.drafting import _glossary  # noqa: E402
 from replyassist.drafting import query as query_module  # noqa: E402
 from replyassist.drafting.query import answering_hits, build_query  # noqa: E402
@@ -508,20 +510,7 @@ def main() -> None:
     text = report(results, timings(questions, kb), cold_first_query())
     print(text)
     if args.write:
-        write_section(text)
-
-
-def write_section(body: str) -> None:
-    """Replace (or add) this benchmark's section of RESULTS.md, leaving the others alone."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{SECTION}\n\nProduced by `benchmarks/bench_answerability.py --write`.\n\n{body}\n"
-    start = text.find(f"\n{SECTION}\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end:] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+        write_section(SECTION, "bench_answerability.py", text)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Guardrails: grounding"
 sys.path.insert(0, str(ROOT / "tests" / "guardrails"))
 
+from _results import write_section  # noqa: E402
 from test_grounding import Case, build_cases, build_translated_cases, caught  # noqa: E402
 
 import replyassist  # noqa: E402
@@ -236,10 +237,9 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        text = RESULTS.read_text(encoding="utf-8")
-        if SECTION in text:
-            text = text[: text.index(SECTION)].rstrip() + "\n"
-        RESULTS.write_text(text.rstrip() + "\n\n" + report.rstrip() + "\n", encoding="utf-8")
+        # The report carries its own heading and provenance line: replace the section with its body.
+        body = report.split("\n", 2)[2].strip()
+        write_section(SECTION, "bench_grounding.py", body)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ GISKARD = DATA / "giskard_prompt_injections"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 TITLE = "## Guardrails: injection"
 
+from _results import write_section  # noqa: E402
+
 from replyassist.guardrails.injection import (  # noqa: E402
     check_output,
     detect_injection,
@@ -244,7 +246,7 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        _write_section(report + "\n\n" + NOTES)
+        write_section(TITLE, "bench_injection.py", report + "\n\n" + NOTES)
 
 
 NOTES = """How it works: about 90 regex cues in `injection_cues.json` (ignore instructions, role play, prompt
@@ -265,19 +267,6 @@ counts as a request beside the attack. A payload is
 found only when quoted or after "just print"/"print:"; an attack asking for unquoted free text leaves
 `attack_payload` blind, and the other output checks (links, contacts, persona, leak) must catch it. KB articles
 written for agents ("tell the customer to visit …") carry a weak link cue that is not an attack by itself."""
-
-
-def _write_section(body: str) -> None:
-    """Replace (or append) this section of RESULTS.md, leaving the others alone."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{TITLE}\n\nProduced by `benchmarks/bench_injection.py --write`.\n\n{body}\n"
-    start = text.find("\n" + TITLE)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end:] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ DATA = ROOT / ".." / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 sys.path.insert(0, str(ROOT / "tests" / "signals"))
 
+from _results import write_section  # noqa: E402
 from signals_lang_samples import CORE, SAMPLES, SHORT  # noqa: E402
 
 from replyassist.models import Channel, Ticket  # noqa: E402
@@ -227,20 +228,7 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        _write_section(report)
-
-
-def _write_section(body: str) -> None:
-    """Replace (or add) the "## Signals" section of RESULTS.md, leaving the others alone."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"## Signals\n\nProduced by `benchmarks/bench_signals.py --write`.\n\n{body}\n"
-    start = text.find("\n## Signals")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end:] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+        write_section("## Signals", "bench_signals.py", report)
 
 
 if __name__ == "__main__":
