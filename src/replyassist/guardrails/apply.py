@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from replyassist.guardrails.injection import InjectionReport
     from replyassist.guardrails.masking import MaskVault
 
-__all__ = ["ALL_CHECKS", "InputGuard", "OutputReview", "guard_input", "mask_request", "review_output"]
-
-ALL_CHECKS = frozenset({"mask", "injection", "output", "grounding", "promises", "tone"})
+__all__ = ["InputGuard", "OutputReview", "guard_input", "mask_request", "review_output"]
 
 
 @dataclass
@@ -59,8 +57,9 @@ def guard_input(
     from replyassist.guardrails.injection import detect_injection, payload_strings
 
     for h in hits:
-        if detect_injection(h.passage.text, language).is_attack:
-            guard.forbidden.extend(payload_strings(h.passage.text))
+        payloads = _passage_attack(h.passage.text)
+        if payloads is not None:
+            guard.forbidden.extend(payloads)
             guard.kb_attack = True
             guard.warnings.append(
                 DraftWarning(
@@ -93,6 +92,20 @@ def guard_input(
 
 
 _SCAN_CHARS = 50_000
+
+
+@lru_cache(maxsize=8192)
+def _passage_attack(text: str) -> tuple[str, ...] | None:
+    """The payloads of an attack planted in a KB passage, ``None`` if it holds none.
+
+    Passages are the same from draft to draft, and a long one costs milliseconds to scan: each
+    text is scanned once. (Detection does not depend on the language argument.)
+    """
+    from replyassist.guardrails.injection import detect_injection, payload_strings
+
+    if not detect_injection(text).is_attack:
+        return None
+    return tuple(payload_strings(text))
 
 
 def _bounded_body(message: Message) -> str:
@@ -128,17 +141,14 @@ def mask_request(request: ComposeRequest) -> tuple[ComposeRequest, MaskVault]:
     return replace(request, ticket=ticket, hits=hits, answering_hits=answering), vault
 
 
-def allowed_urls(
-    hits: Sequence[SearchHit], conversation: Sequence[Message], extra: Sequence[str] = ()
-) -> set[str]:
-    """Hosts a draft may link to: the KB's, the conversation's and the brand's own."""
+def allowed_urls(hits: Sequence[SearchHit]) -> set[str]:
+    """Hosts a draft may link to: the retrieved articles'. Links the customer sent are not endorsed."""
     hosts: set[str] = set()
-    for url in [h.passage.url for h in hits] + list(extra):
+    for url in (h.passage.url for h in hits):
         if url:
             host = urlparse(url if "://" in url else f"https://{url}").hostname
             if host:
                 hosts.add(host.lower())
-    del conversation  # links the customer sent are not endorsed by repeating them
     return hosts
 
 
@@ -174,7 +184,7 @@ def review_output(
         findings = check_output(
             text,
             forbidden=guard.forbidden,
-            allowed_urls=allowed_urls(hits, ticket.messages),
+            allowed_urls=allowed_urls(hits),
             # Contact details from an attack's own text are not the customer's: then only the KB's count.
             allowed_contacts=_contacts([h.passage.text for h in hits] if guard.attack else sources),
             system_texts=_system_texts(),
