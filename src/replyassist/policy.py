@@ -15,7 +15,10 @@ from replyassist._errors import ConfigurationError
 from replyassist.channels import ChannelProfile, get_profile
 from replyassist.models import Channel
 
-__all__ = ["Policy"]
+__all__ = ["GUARDRAILS", "Policy"]
+
+GUARDRAILS = frozenset({"mask", "injection", "output", "grounding", "promises", "tone"})
+"""The checks a brand can turn on or off (see ``Policy.guardrails``)."""
 
 
 class Policy(BaseModel):
@@ -68,16 +71,15 @@ class Policy(BaseModel):
     search_k: int = Field(default=5, ge=1, le=50)
     language: str | None = None
     links: bool = True
-    guardrails: frozenset[str] = frozenset({"mask", "injection", "output", "grounding", "promises", "tone"})
+    guardrails: frozenset[str] = GUARDRAILS
 
     @field_validator("guardrails", mode="before")
     @classmethod
     def _known_checks(cls, value: Any) -> Any:
-        known = {"mask", "injection", "output", "grounding", "promises", "tone"}
         names = {value} if isinstance(value, str) else set(value or ())
-        unknown = names - known
+        unknown = names - GUARDRAILS
         if unknown:
-            raise ValueError(f"unknown guardrail(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"unknown guardrail(s) {sorted(unknown)}; known: {sorted(GUARDRAILS)}")
         return frozenset(names)
 
     @field_validator("channel_overrides", mode="before")

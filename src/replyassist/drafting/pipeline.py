@@ -17,7 +17,7 @@ from replyassist._text import strip_quoted, truncate
 from replyassist.channels import ChannelProfile, FitResult, fit_to_profile
 from replyassist.drafting.base import Composer, ComposeRequest, Composition
 from replyassist.drafting.decide import decide
-from replyassist.drafting.query import answering_hits, build_query
+from replyassist.drafting.query import SearchQuery, answering_hits, build_query
 from replyassist.guardrails.apply import InputGuard, guard_input, mask_request, review_output
 from replyassist.guardrails.masking import MaskVault
 from replyassist.models import (
@@ -59,6 +59,7 @@ class _Analysed:
     search_args: dict[str, Any]
     started: float
     analysed: float
+    query: SearchQuery
     raw: Ticket | None = None
     """The ticket as given (quoted history and all): scanned for injection, never analysed."""
 
@@ -182,8 +183,10 @@ class ReplyAssistant:
             brand_handles=list(policy_obj.brand_handles),
         )
         language = policy_obj.language or signals.language
+        # Built once: its text is what the KB is searched with, its concepts judge the answers.
+        query = build_query(cleaned, signals)
         search_args = {
-            "query": _query_of(cleaned, signals),
+            "query": query.text,
             "k": policy_obj.search_k,
             "language": language,
             "locale": language,
@@ -197,12 +200,13 @@ class ReplyAssistant:
             search_args,
             started,
             time.perf_counter(),
+            query,
             raw=raw,
         )
 
     def _decide(self, step: _Analysed, hits: list[SearchHit]) -> _Prepared:
         policy, ticket, warnings = step.policy, step.ticket, step.warnings
-        answering = answering_hits(build_query(ticket, step.signals), hits, policy.min_coverage)
+        answering = answering_hits(step.query, hits, policy.min_coverage)
         if self.kb is None:
             warnings.append(
                 DraftWarning(
@@ -216,7 +220,8 @@ class ReplyAssistant:
             public_channel=ticket.channel.is_public,
             escalate_when_kb_silent=policy.escalate_when_kb_silent,
         )
-        guard = guard_input(step.raw or ticket, step.language, policy.guardrails, hits=hits)
+        # Only the answering passages reach the composer (and a model): those are the ones to scan.
+        guard = guard_input(step.raw or ticket, step.language, policy.guardrails, hits=answering)
         warnings.extend(guard.warnings)
         if guard.whole_attack and decision is not Decision.SKIP:
             decision = Decision.ESCALATE
@@ -240,7 +245,7 @@ class ReplyAssistant:
             warnings=warnings,
             timings=timings,
             started=step.started,
-            query=str(step.search_args.get("query", "")),
+            query=step.query.text,
             guard=guard,
         )
         prepared.composer = self.composer
@@ -508,11 +513,6 @@ def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
             f"ticket {ticket.id or '(no id)'} has no customer message with text: nothing to reply to"
         )
     return cleaned, warnings
-
-
-def _query_of(ticket: Ticket, signals: Signals) -> str:
-    """What to search the KB for: the customer's ask with its context, plus the glossary's English terms."""
-    return build_query(ticket, signals).text
 
 
 def _citations(used: list[str], hits: list[SearchHit], policy: Policy, draft: Draft) -> list[Citation]:
