@@ -20,6 +20,16 @@ def test_all_is_sorted_and_complete() -> None:
 def test_public_names_are_pinned() -> None:
     expected = {
         "Article",
+        "load_helpdesk",
+        "available_helpdesks",
+        "WebhookRequest",
+        "WebhookEvent",
+        "NoteRef",
+        "HelpdeskAdapter",
+        "EventKind",
+        "InvalidWebhookError",
+        "WebhookError",
+        "WebhookAuthError",
         "ArticleLoadError",
         "Channel",
         "ChannelProfile",

@@ -14,9 +14,15 @@ Every error the library raises on purpose derives from :class:`ReplyAssistError`
     │   ├── ModelAuthError          401/403 from the model provider
     │   ├── ModelRequestError       400: the provider refused the request
     │   └── ModelTimeoutError       the model did not answer within the deadline
-    └── HelpdeskError               a helpdesk call failed; carries status_code and retry_after
-        ├── RateLimited             429, with retry_after in seconds when the helpdesk said
-        └── TicketNotFound          404 for a ticket
+    ├── HelpdeskError               a helpdesk call failed; carries status_code and retry_after
+    │   ├── RateLimited             429, with retry_after in seconds when the helpdesk said
+    │   └── TicketNotFound          404 for a ticket
+    ├── WebhookError                a webhook request cannot be accepted
+    │   ├── WebhookAuthError        its signature or shared secret is missing, wrong or stale (answer 401)
+    │   └── InvalidWebhookError     its body cannot be understood (answer 400); also an InvalidInputError
+    └── StoreError                  the service's database failed
+        ├── StoreUnavailable        it cannot be reached now (retryable: answer 503 with Retry-After)
+        └── DraftNotFound           no draft with that id (answer 404); also a LookupError
 
 Misuse (``ConfigurationError``) is kept apart from run-time failures so that callers can
 treat the first as a bug to fix and the second as something to retry or report.
@@ -27,9 +33,11 @@ from __future__ import annotations
 __all__ = [
     "ArticleLoadError",
     "ConfigurationError",
+    "DraftNotFound",
     "HelpdeskError",
     "InvalidInputError",
     "InvalidTicketError",
+    "InvalidWebhookError",
     "KnowledgeBaseError",
     "MissingDependencyError",
     "ModelAuthError",
@@ -38,8 +46,12 @@ __all__ = [
     "ModelTimeoutError",
     "RateLimited",
     "ReplyAssistError",
+    "StoreError",
+    "StoreUnavailable",
     "TicketNotFound",
     "UnknownChannelError",
+    "WebhookAuthError",
+    "WebhookError",
 ]
 
 
@@ -126,3 +138,30 @@ class RateLimited(HelpdeskError):
 
 class TicketNotFound(HelpdeskError):
     """The helpdesk has no such ticket (404)."""
+
+
+class WebhookError(ReplyAssistError):
+    """A webhook request cannot be accepted."""
+
+
+class WebhookAuthError(WebhookError):
+    """A webhook's signature or shared secret is missing, wrong or outside the replay window.
+
+    The message says which, never what the secret or the expected signature is.
+    """
+
+
+class InvalidWebhookError(WebhookError, InvalidInputError):
+    """A webhook's body is malformed or lacks the ticket it is about."""
+
+
+class StoreError(ReplyAssistError):
+    """The service's database failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now; the operation can be retried later."""
+
+
+class DraftNotFound(StoreError, LookupError):
+    """No stored draft has that id."""
