@@ -14,5 +14,7 @@ echo "== ruff"
 .venv/bin/ruff format --check src tests examples benchmarks
 echo "== mypy (strict, src/replyassist)"
 .venv/bin/mypy
+echo "== services (PostgreSQL, Redis, Chromium)"
+bash scripts/services.sh
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
