@@ -134,7 +134,8 @@ class HelpdeskAdapter(Protocol):
         """The ticket with its whole thread (public and private, oldest first) and requester.
 
         ``Ticket.id`` is ``ticket_id``; the channel is mapped to the core's channels (unknown
-        ones become ``Channel.UNKNOWN`` with the raw value in ``metadata["raw_channel"]``).
+        ones become ``Channel.UNKNOWN`` with the raw value in ``metadata["channel_raw"]``, as
+        :class:`~replyassist.Ticket` itself does).
         """
         ...
 
@@ -207,7 +208,8 @@ def load_helpdesk(name: str, settings: Mapping[str, str] | None = None) -> Helpd
 # --- the note a draft is posted as -------------------------------------------------------------
 
 _KEY_LINE = "replyassist draft {key}"
-_KEY_RE = re.compile(r"replyassist draft ([A-Za-z0-9_.:-]{1,128})\s*$")
+_KEY_CHARS = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_KEY_RE = re.compile(r"replyassist draft (" + _KEY_CHARS.pattern + r")\s*$")
 
 
 def note_text(draft: Draft, *, key: str | None = None) -> str:
@@ -215,7 +217,17 @@ def note_text(draft: Draft, *, key: str | None = None) -> str:
 
     Every adapter posts this (or an HTML rendering of the same lines) so that agents see the
     same note in every helpdesk, and so that :func:`find_note_key` finds the key again.
+
+    Raises:
+        ConfigurationError: ``key`` has characters other than letters, digits and ``_.:-`` (or
+            more than 128): :func:`find_note_key` could not find it again, so posting with it
+            would not be idempotent.
     """
+    if key is not None and not _KEY_CHARS.fullmatch(key):
+        raise ConfigurationError(
+            f"a note key must be 1-128 letters, digits or '_.:-' (got {key!r}): "
+            "it could not be found again to keep posting idempotent"
+        )
     lines: list[str] = []
     if draft.decision is Decision.SKIP:
         lines.append("replyassist suggests no reply: " + "; ".join(draft.reasons or ["nothing to answer"]))

@@ -6,6 +6,10 @@
 - ``FakeChatModel``: a scripted LangChain chat model that answers instantly (needs
   ``langchain-core``, the ``langchain`` extra).
 - ``model_reply``: the typed answer a model gives replyassist, as a dict for scripting fakes.
+- ``FakeHelpdesk``: an in-memory helpdesk adapter with a control surface (tickets, notes, tags,
+  articles, signed webhooks, injected failures and latency).
+- ``HelpdeskConformance`` / ``HelpdeskHarness``: the test suite every helpdesk adapter's tests
+  subclass, and what their ``harness`` fixture returns (needs ``pytest``).
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ from typing import TYPE_CHECKING
 from replyassist._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from replyassist.testing.conformance import HelpdeskConformance, HelpdeskHarness
     from replyassist.testing.fake_chat import FakeChatModel, model_reply
+    from replyassist.testing.fake_helpdesk import FakeHelpdesk
     from replyassist.testing.fake_openai import FakeOpenAIServer, FakeReply, RecordedRequest
 
 _EXPORTS = {
     "FakeChatModel": "replyassist.testing.fake_chat",
+    "FakeHelpdesk": "replyassist.testing.fake_helpdesk",
     "FakeOpenAIServer": "replyassist.testing.fake_openai",
     "FakeReply": "replyassist.testing.fake_openai",
+    "HelpdeskConformance": "replyassist.testing.conformance",
+    "HelpdeskHarness": "replyassist.testing.conformance",
     "RecordedRequest": "replyassist.testing.fake_openai",
     "model_reply": "replyassist.testing.fake_chat",
 }
@@ -30,4 +39,13 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
-__all__ = ["FakeChatModel", "FakeOpenAIServer", "FakeReply", "RecordedRequest", "model_reply"]
+__all__ = [
+    "FakeChatModel",
+    "FakeHelpdesk",
+    "FakeOpenAIServer",
+    "FakeReply",
+    "HelpdeskConformance",
+    "HelpdeskHarness",
+    "RecordedRequest",
+    "model_reply",
+]
