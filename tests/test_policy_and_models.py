@@ -72,3 +72,25 @@ def test_unknown_channel_is_kept_for_the_warning() -> None:
     ticket = Ticket.model_validate({"channel": "carrier-pigeon"})
     assert ticket.channel is Channel.UNKNOWN
     assert ticket.metadata["channel_raw"] == "carrier-pigeon"
+
+
+def test_only_web_links_survive_from_a_kb_into_a_draft() -> None:
+    from replyassist import Article, KnowledgeBase, Ticket, draft_reply
+
+    kb = KnowledgeBase(
+        [
+            Article(
+                id="returns",
+                title="Returns",
+                body="You can return items within 30 days for a full refund.",
+                url="javascript:alert(1)",
+            ),
+            Article(id="web", title="Web", body="Shipping takes 3 days.", url=" https://help.example.com/a "),
+            Article(id="data", title="Data", body="Data.", url="data:text/html,<script>alert(1)</script>"),
+        ]
+    )
+    urls = {a.id: a.url for a in kb.articles}
+    assert urls == {"returns": None, "web": "https://help.example.com/a", "data": None}
+    draft = draft_reply(Ticket.from_text("How many days do I have to return an item?", channel="email"), kb=kb)
+    assert draft.citations and draft.citations[0].article_id == "returns"
+    assert "javascript" not in draft.text and draft.citations[0].url is None

@@ -350,6 +350,19 @@ class Ticket(BaseModel):
         return None
 
 
+def _web_url(value: object) -> object:
+    """Keep a link only if it is an absolute http(s) URL.
+
+    Article links end up in replies and in agents' sidebars; a ``javascript:``, ``data:`` or
+    ``file:`` link from a KB (or an attacker who can edit one) must never get there. The article
+    is kept, without its link.
+    """
+    if value is None or not isinstance(value, str):
+        return value
+    url = value.strip()
+    return url if re.match(r"(?i)^https?://[^\s/]", url) else None
+
+
 class Article(BaseModel):
     """A knowledge-base article."""
 
@@ -368,6 +381,8 @@ class Article(BaseModel):
     def _id_to_str(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
 
+    _only_web_url = field_validator("url", mode="before")(_web_url)
+
 
 class Passage(BaseModel):
     """A retrievable piece of an article (a section or a few paragraphs)."""
@@ -380,6 +395,8 @@ class Passage(BaseModel):
     url: str | None = None
     locale: str | None = None
     labels: list[str] = Field(default_factory=list)
+
+    _only_web_url = field_validator("url", mode="before")(_web_url)
 
 
 class SearchHit(BaseModel):
@@ -470,6 +487,8 @@ class Citation(BaseModel):
     url: str | None = None
     passage_id: str
     quote: str
+
+    _only_web_url = field_validator("url", mode="before")(_web_url)
 
 
 class DraftWarning(BaseModel):
