@@ -236,7 +236,8 @@ def note_text(draft: Draft, *, key: str | None = None) -> str:
         lines += [f"{header} — {draft.channel.value}, {draft.language}:", "", draft.text]
     if draft.citations:
         lines += ["", "Sources:"]
-        lines += [f"- {c.title}" + (f" <{c.url}>" if c.url else "") for c in draft.citations]
+        sources = dict.fromkeys((c.title, c.url) for c in draft.citations)  # a Citation per passage used
+        lines += [f"- {title}" + (f" <{url}>" if url else "") for title, url in sources]
     if draft.warnings:
         lines += ["", "Check before sending:"]
         lines += [f"- {w.message}" for w in draft.warnings]

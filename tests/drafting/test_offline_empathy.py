@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ import pytest
 
 from replyassist.drafting.base import ComposeRequest
 from replyassist.drafting.offline import OfflineComposer, Phrasebook
-from replyassist.models import Channel, ComplaintType, Emotion, Sentiment
+from replyassist.models import Channel, ComplaintType, Decision, Emotion, Sentiment
 
 VariantIn = Callable[[str, Phrasebook, str, str], "int | None"]
 APOLOGY_SLOTS = (
@@ -277,3 +278,46 @@ def test_twenty_tickets_do_not_read_canned(
     assert max(openers.values()) <= 0.4 * len(QUESTIONS), openers
     assert max(greetings.values()) <= 0.5 * len(QUESTIONS), greetings
     assert len(openers) >= 4
+
+
+# "Sorry to hear it" and concern, in every language of the phrase banks.
+CONCERN = {
+    "en": r"sorry",
+    "es": r"siento|lamento",
+    "fr": r"désolés|regrett",
+    "de": r"tut mir",
+    "pt": r"sinto|lament|sentimos",
+    "it": r"dispiac",
+    "nl": r"spijt",
+    "pl": r"przykro",
+    "vi": r"tiếc",
+    "id": r"prihatin|menyesal",
+    "zh": r"抱歉|遗憾|难过",
+    "ja": r"お見舞い|心配|残念|遺憾|お察し|大変な思い|ご不安",
+}
+# Words that would admit liability in a reply a lawyer may read.
+LIABILITY = (
+    r"our fault|we are at fault|we're at fault|our mistake|we admit|nuestra culpa|notre faute|unsere schuld"
+)
+
+
+@pytest.mark.parametrize("risk", ["safety", "legal_threat", "data_breach"])
+@pytest.mark.parametrize("language", sorted(CONCERN))
+def test_a_risk_escalation_says_sorry_to_hear_it_without_admitting_fault(
+    composer: OfflineComposer, request_for: Callable[..., ComposeRequest], risk: str, language: str
+) -> None:
+    for tone in ("friendly", "formal"):
+        for ticket_id in ("T-1", "T-2", "T-3", "T-4", "T-5", "T-6"):  # the seed picks the variant
+            text = composer.compose(
+                request_for(
+                    "My stove caught fire and my son burned his hand. I will sue you.",
+                    decision=Decision.ESCALATE,
+                    language=language,
+                    tone=tone,
+                    ticket_id=ticket_id,
+                    risks=[risk],
+                    sentiment=Sentiment.NEGATIVE,
+                )
+            ).text
+            assert re.search(CONCERN[language], text, re.I), (risk, language, tone, text)
+            assert not re.search(LIABILITY, text, re.I), text

@@ -123,3 +123,64 @@ def test_every_figure_comes_from_the_passages_used_or_the_customer(
         body = comp.text[: -len(comp.sign_off)].rstrip() if comp.sign_off else comp.text
         fitted = fit_to_profile(body, profile, keep_last=comp.sign_off)
         assert len(fitted.parts) <= profile.max_parts and not fitted.trimmed, comp.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    language=st.sampled_from(available_languages()),
+    channel=st.sampled_from(list(Channel)),
+    decision=st.sampled_from([Decision.REPLY, Decision.ESCALATE]),
+    tone=st.sampled_from(["friendly", "formal"]),
+    ticket_id=st.sampled_from(["T-1", "T-2", "T-3", "T-4", "T-5"]),
+    emotion=st.sampled_from(list(Emotion)),
+    complaint=st.sampled_from(list(ComplaintType)),
+    risks=st.lists(st.sampled_from(RISKS), max_size=1),
+)
+def test_the_composers_own_wording_is_never_taken_for_a_claim(
+    composer: OfflineComposer,
+    request_for: Callable[..., ComposeRequest],
+    language: str,
+    channel: Channel,
+    decision: Decision,
+    tone: str,
+    ticket_id: str,
+    emotion: Emotion,
+    complaint: ComplaintType,
+    risks: list[str],
+) -> None:
+    from replyassist.guardrails.grounding import check_grounding
+
+    request = request_for(
+        "My order has not arrived yet",
+        channel=channel,
+        decision=decision,
+        language=language,
+        tone=tone,
+        ticket_id=ticket_id,
+        emotion=emotion,
+        complaint_type=complaint,
+        sentiment=Sentiment.NEGATIVE,
+        risks=risks,
+    )
+    comp = composer.compose(request)
+    result = check_grounding(
+        comp.text,
+        passages=[],
+        conversation=["My order has not arrived yet"],
+        language=comp.language or language,
+        allowed=["Maria", "Ana Gomez", "Pinecone Outfitters"],
+    )
+    assert not result.findings, (result.findings, comp.text)
+
+
+def test_only_the_banks_own_sentences_are_let_through() -> None:
+    from replyassist.guardrails.grounding import check_grounding
+
+    holding = "I've passed this to our specialist team, and we'll follow up here as soon as we can."
+    assert not check_grounding(holding, passages=[]).findings  # en.toml's escalate_handover
+    changed = "I've passed this to our specialist team, and we'll refund you as soon as we can."
+    assert check_grounding(changed, passages=[]).findings
+    longer = holding[:-1] + ", and you can return anything for free."
+    assert check_grounding(longer, passages=[]).findings
+    # a filled-in value that brings a figure is checked as any other sentence
+    assert check_grounding("Thanks for getting in touch about your 50% discount.", passages=[]).findings

@@ -114,6 +114,44 @@ def test_greetings_questions_and_sign_offs_are_never_removed() -> None:
     assert not result.findings and not result.core_unsupported
 
 
+@pytest.mark.parametrize(
+    ("draft", "language"),
+    [
+        ("Hi Marco!", "en"),  # Portuguese "março" once its accent is folded away
+        ("Ciao Marco! Verifico subito.", "it"),
+        ("Hi June, thanks for getting in touch.", "en"),
+        ("Hello April,", "en"),
+        ("Bonjour Mars,", "fr"),
+    ],
+)
+def test_a_name_that_reads_as_a_month_is_no_date_claim(draft: str, language: str) -> None:
+    result = check_grounding(draft, passages=[], language=language)
+    assert not result.findings and result.text == draft and not result.core_unsupported
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Items bought in March 2027 ship free.",
+        "Orders placed before 15 March ship the same day.",
+        "The sale ends on March 3.",
+        "Le retour est possible jusqu'au 31 janvier.",
+    ],
+)
+def test_a_month_with_a_day_or_a_year_is_still_a_date_claim(claim: str) -> None:
+    assert check_grounding(claim, passages=[RETURNS]).findings
+    passage = _passage(claim)
+    assert not check_grounding(claim, passages=[passage]).findings
+
+
+def test_names_given_as_allowed_are_never_claims() -> None:
+    # "Domingo" is a first name and the Spanish for Sunday: as a name it states no weekday
+    draft = "Domingo, te lo explico enseguida."  # not the phrase banks' wording, which is never a claim
+    assert check_grounding(draft, passages=[], language="es").findings
+    result = check_grounding(draft, passages=[], language="es", allowed=["Domingo García"])
+    assert not result.findings and result.text == draft
+
+
 def test_cross_language_passage_is_judged_on_figures() -> None:
     draft = "Puedes devolver la mayoría de los artículos en un plazo de 30 días."
     assert not check_grounding(draft, passages=[RETURNS], language="es").findings

@@ -47,6 +47,58 @@ def test_thanks_only(text: str) -> None:
     assert signals.complaint_type is ComplaintType.PRAISE
 
 
+# Every language the offline composer writes (prompts/offline/*.toml): "thanks, problem solved" and the like.
+THANKS_BY_LANGUAGE = {
+    "en": ["Thanks so much, problem solved! 😊", "Issue resolved, thank you!"],
+    "fr": [
+        "@PineconeHelp merci beaucoup, problème réglé ! 😊",
+        "Merci infiniment !",
+        "Merci, colis bien reçu !",
+    ],
+    "es": ["¡Muchas gracias, problema resuelto! 😊", "Gracias, ya funciona"],
+    "pt": ["Muito obrigada, problema resolvido! 😊", "Obrigado, deu certo!"],
+    "de": ["Vielen Dank, Problem gelöst! 😊", "Danke schön, alles erledigt."],
+    "it": ["Grazie mille, problema risolto! 😊", "Grazie, ora funziona!"],
+    "nl": ["Heel erg bedankt, probleem opgelost! 😊", "Dank je wel, het is gelukt!"],
+    "pl": ["Dziękuję bardzo, problem rozwiązany! 😊", "Dzięki, już działa!"],
+    "vi": ["Cảm ơn nhiều, vấn đề đã được giải quyết! 😊", "Cám ơn shop, mình nhận được hàng rồi!"],
+    "id": ["Terima kasih banyak, masalah sudah beres! 😊", "Terima kasih, paketnya sudah sampai!"],
+    "zh": ["非常感谢，问题解决了！😊", "太好了，谢谢你们的帮助！"],
+    "ja": ["問題解決しました。ありがとうございました。", "届きました、ありがとうございます！"],
+}
+
+
+def test_thanks_cover_every_composer_language() -> None:
+    shipped = {p.stem for p in (Path(__file__).resolve().parents[2] / "prompts" / "offline").glob("*.toml")}
+    assert shipped == set(THANKS_BY_LANGUAGE)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [(lang, t) for lang, texts in THANKS_BY_LANGUAGE.items() for t in texts]
+)
+def test_thanks_only_in_every_language(language: str, text: str) -> None:
+    signals = read(text)
+    assert signals.language == language
+    assert signals.thanks_only, signals
+    assert signals.complaint_type is ComplaintType.PRAISE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "merci mais le problème n'est pas réglé",
+        "problème avec ma commande, merci de m'aider",
+        "Cảm ơn nhưng vấn đề vẫn chưa được giải quyết",
+        "Terima kasih, tapi paketnya belum sampai",
+        "问题还没解决，谢谢",
+        "请帮助我",
+        "まだ届きません",
+    ],
+)
+def test_thanks_beside_a_live_problem_is_not_thanks_only(text: str) -> None:
+    assert not read(text).thanks_only
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -27,6 +27,7 @@ from replyassist.models import (
     Draft,
     DraftWarning,
     Message,
+    Passage,
     Role,
     SearchHit,
     Signals,
@@ -223,7 +224,12 @@ class ReplyAssistant:
         # Only the answering passages reach the composer (and a model): those are the ones to scan.
         guard = guard_input(step.raw or ticket, step.language, policy.guardrails, hits=answering)
         warnings.extend(guard.warnings)
-        if guard.whole_attack and decision is not Decision.SKIP:
+        # An attempt to instruct the drafter is shown to a person on every channel where the brand
+        # is addressed (a DM, a chat, an email, a post at the brand), also when it reads as spam:
+        # the attack is the more specific finding. A public post not addressed to the brand stays
+        # unanswered, as any such post.
+        unaddressed = ticket.channel.is_public and not step.signals.addressed_to_brand
+        if guard.whole_attack and not unaddressed:
             decision = Decision.ESCALATE
             reasons = [
                 "the message is an attempt to instruct the drafter, with no support request: a person should look"
@@ -296,6 +302,7 @@ class ReplyAssistant:
             language=draft.language,
             checks=prepared.policy.guardrails,
             guard=prepared.guard,
+            names=_names(prepared.ticket, prepared.policy),
         )
         if review.untrusted and draft.composer != "offline":
             # The model did what an attack (or a leak) asked: its text is dropped and the offline
@@ -317,6 +324,7 @@ class ReplyAssistant:
                 language=draft.language,
                 checks=prepared.policy.guardrails - {"output"},
                 guard=prepared.guard,
+                names=_names(prepared.ticket, prepared.policy),
             )
         text = review.text.strip()
         for warning in review.warnings:
@@ -515,30 +523,50 @@ def _clean_ticket(ticket: Ticket) -> tuple[Ticket, list[DraftWarning]]:
     return cleaned, warnings
 
 
+def _names(ticket: Ticket, policy: Policy) -> list[str]:
+    """Who the draft may name (customer, agent, brand): names are never claims."""
+    customer = ticket.customer
+    candidates = (
+        customer.name,
+        customer.first_name,
+        customer.handle,
+        policy.agent_name,
+        policy.signature,
+        policy.brand,
+        *policy.brand_handles,
+    )
+    return [n for n in candidates if n]
+
+
 def _citations(used: list[str], hits: list[SearchHit], policy: Policy, draft: Draft) -> list[Citation]:
+    """One citation per passage the draft used, grouped by article (at most ``max_citations`` articles).
+
+    A draft may take sentences from two passages of one article; a citation names the passage it
+    shows, so each of them gets its own, or a sentence would be credited to a passage that does
+    not hold it.
+    """
     by_id = {h.passage.id: h.passage for h in hits}
-    citations: list[Citation] = []
-    seen_articles: set[str] = set()
-    for passage_id in used:
+    by_article: dict[str, list[Passage]] = {}
+    for passage_id in dict.fromkeys(used):
         passage = by_id.get(passage_id)
         if passage is None:
             draft.warn(
                 "unknown_citation", f"the composer cited {passage_id!r}, which was not retrieved: dropped"
             )
             continue
-        if passage.article_id in seen_articles or len(citations) >= policy.max_citations:
-            continue
-        seen_articles.add(passage.article_id)
-        citations.append(
-            Citation(
-                article_id=passage.article_id,
-                title=passage.title,
-                url=passage.url,
-                passage_id=passage.id,
-                quote=truncate(passage.text, 300),
-            )
+        if passage.article_id in by_article or len(by_article) < policy.max_citations:
+            by_article.setdefault(passage.article_id, []).append(passage)
+    return [
+        Citation(
+            article_id=passage.article_id,
+            title=passage.title,
+            url=passage.url,
+            passage_id=passage.id,
+            quote=truncate(passage.text, 300),
         )
-    return citations
+        for passages in by_article.values()
+        for passage in passages
+    ]
 
 
 def _resolve_kb(kb: Any) -> Any:

@@ -301,9 +301,12 @@ def answering_hits(query: SearchQuery, hits: Sequence[SearchHit], min_coverage: 
     if not query.concepts:
         return [h for h in hits if h.coverage >= min_coverage]
     judged = [_judge(query, h) for h in hits]
-    if _score(query, *_union(judged)) < min_coverage:
-        return []
     scores = [_score(query, j.credit, j.residual) if _on_topic(j) else 0.0 for j in judged]
+    # Together the passages never cover less than one of them does: a passage in the ask's language
+    # that answers nothing must not bring into the union a word check the answering ones (in
+    # another language) are spared.
+    if max(_score(query, *_union(judged)), *scores) < min_coverage:
+        return []
     best = max(scores)
     if best <= 0:
         return []

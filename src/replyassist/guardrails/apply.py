@@ -171,8 +171,14 @@ def review_output(
     language: str,
     checks: Collection[str],
     guard: InputGuard,
+    names: Sequence[str] = (),
 ) -> OutputReview:
-    """Run the output checks on a composed draft (before it is fitted to the channel)."""
+    """Run the output checks on a composed draft (before it is fitted to the channel).
+
+    ``names`` are the customer's, the agent's and the brand's: a greeting or a sign-off that
+    names someone states no fact, even when the name reads as a month or a weekday ("Marco",
+    "Domingo").
+    """
     review = OutputReview(text)
     if not text.strip():
         return review
@@ -206,7 +212,11 @@ def review_output(
         passages = [h.passage for h in hits]
         if "grounding" in checks:
             result = check_grounding(
-                review.text, passages=passages, conversation=conversation, language=language
+                review.text,
+                passages=passages,
+                conversation=conversation,
+                language=language,
+                allowed=names,
             )
             review.text = result.text
             review.warnings.extend(f.to_warning() for f in result.findings)

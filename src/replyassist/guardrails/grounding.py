@@ -10,6 +10,8 @@ concepts alone. Greetings, empathy, questions and sign-offs are never removed.
 
 Unsupported sentences are taken out; the first one gives way to an "I'll check and get back to you"
 sentence in the draft's language. The cue words live in ``grounding_cues.json``, read on first use.
+The offline phrase banks' own sentences (greetings, empathy, "a specialist will follow up") are
+reviewed wording and never claims, whoever writes them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ _CLOCK = re.compile(r"(?<!\d)(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s?m\b\.?")
 _DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})(?:\.|er|st|nd|rd|th)?\s+(?:de\s+|of\s+)?([^\W\d_]+)")
 _MONTH_DAY = re.compile(r"([^\W\d_]+)\s+(\d{1,2})(?!\d)")
 _CJK_DATE = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_MONTH_YEAR = re.compile(r"([^\W\d_]+)\s+(?:de\s+|of\s+)?(?:\d{1,2},?\s+)?(?:19|20)\d\d(?!\d)")
+_CJK_YEAR_MONTH = re.compile(r"(?:19|20)\d\d\s*年\s*(\d{1,2})\s*月")
 _MODAL = re.compile(
     r"\b(?!(?:i|how|what|if|and|or|but|so|that|who|which|this)\b)[^\W\d_]+ (?:can|cant|cannot|will|wont)\b"
 )
@@ -316,12 +320,19 @@ def _clock(match: re.Match[str]) -> str:
     return f"{hour}:{match[2] or '00'}"
 
 
-def _dates(norm: str, months: dict[str, str]) -> set[str]:
-    """Day and month bound together ("d:1-11"): "2 November" is not held by "1 November … 2 days"."""
+def _dates(norm: str, months: dict[str, str]) -> tuple[set[str], set[str]]:
+    """Day and month bound together ("d:1-11"): "2 November" is not held by "1 November … 2 days".
+
+    Also the months that carry a day or a year: only those make a date. A month word alone is
+    no claim: it is as often a first name ("Marco" reads as Portuguese *março*; "June", "April").
+    """
     out = {f"d:{int(d)}-{months[m]}" for d, m in _DAY_MONTH.findall(norm) if m in months}
     out.update(f"d:{int(d)}-{months[m]}" for m, d in _MONTH_DAY.findall(norm) if m in months)
     out.update(f"d:{int(d)}-{int(m)}" for m, d in _CJK_DATE.findall(norm))
-    return out
+    dated = {d.rpartition("-")[2] for d in out}
+    dated.update(months[m] for m in _MONTH_YEAR.findall(norm) if m in months)
+    dated.update(str(int(m)) for m in _CJK_YEAR_MONTH.findall(norm))
+    return out, dated
 
 
 _LABEL = re.compile(r"^\s*[^\W\d_]{2,20}:\s+")
@@ -337,7 +348,9 @@ def _read(raw: str) -> _Reading:
     facts.update(f"n:{v}" for v in found["number"])
     facts.update(found["time"])
     if any(f.startswith("m:") for f in facts):
-        facts.update(_dates(text.norm, cues.months))
+        dates, dated = _dates(text.norm, cues.months)
+        facts.update(dates)
+        facts.difference_update(f for f in found["time"] if f.startswith("m:") and f[2:] not in dated)
     # figures bound to what they count: "7%" is not held by "7 days", "$6.95" not by "6.95 kg"
     facts.update(f"p:{_number(n)}" for n in _PERCENT.findall(text.norm))
     facts.update(f"a:{_number(a or b)}" for a, b in _AMOUNT.findall(text.norm))
@@ -481,13 +494,102 @@ def check_promises(
     Returns:
         One ``unsupported_promise`` finding per promise kind and sentence.
     """
-    del language  # the cues of all languages are tried: a draft may quote a passage in another
+    language = (language or "en").split("-")[0].lower()  # its cues of all languages are tried
     allowed = _allowed_kinds(passages)
     conversation_words = _read("\n".join(conversation)).words
     findings: list[Finding] = []
     for sentence in split_units(text):
-        findings.extend(_promise_findings(sentence, allowed, conversation_words))
+        if not _vetted(sentence, language):
+            findings.extend(_promise_findings(sentence, allowed, conversation_words))
     return findings
+
+
+# -- the phrase banks' own wording -----------------------------------------------------------------------
+
+_NOTE_LABEL = re.compile(r"^\s*[^\W\d_]+(?:[ \-・][^\W\d_]+){0,2}\s?[:：]\s*")
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_MAX_FILL_WORDS = 6
+"""A filled-in value longer than this is no table entry or name: the sentence is checked as any other."""
+
+
+class _Wording:
+    """The sentences of one language's offline phrase bank: reviewed wording that states no fact.
+
+    "I've passed this to our specialist team, and we'll follow up here as soon as we can" reads
+    as a commitment to the cues, but it is the composer's holding line, not a claim a passage
+    must back; whoever writes it. Sentences without placeholders are looked up whole; the others
+    by their first (or last) characters, then matched piece by piece (no regex to compile).
+    """
+
+    def __init__(self, templates: Sequence[str]) -> None:
+        self.exact: set[str] = set()
+        self.templates: dict[str, list[tuple[str, ...]]] = {}
+        for template in templates:
+            for line in template.split("\n"):
+                for sentence, _ in _line_sentences(line):
+                    self._add(sentence.strip())
+
+    def _add(self, sentence: str) -> None:
+        parts = tuple(_PLACEHOLDER.split(sentence))
+        if len(parts) == 1:
+            self.exact.add(sentence)
+            return
+        head, tail = parts[0], parts[-1]
+        key = f"<{head[:4]}" if len(head) >= 4 else f">{tail[-4:]}" if len(tail) >= 4 else ""
+        self.templates.setdefault(key, []).append(parts)
+
+    def holds(self, sentence: str) -> bool:
+        body = _NOTE_LABEL.sub("", sentence, count=1).strip()  # a call note's "Next step: …" label
+        if not body or any(ch.isdigit() for ch in body):
+            return False  # the banks hold no digits (a test keeps it so): a fill brought it
+        if body in self.exact:
+            return True
+        keys = (f"<{body[:4]}", f">{body[-4:]}", "")  # "": templates with too short a head and tail
+        return any(_fills(parts, body) for key in keys for parts in self.templates.get(key, ()))
+
+
+def _fills(parts: tuple[str, ...], body: str) -> bool:
+    """``body`` is the template ``parts`` with each placeholder filled by a short value."""
+    head, tail = parts[0], parts[-1]
+    if len(body) <= len(head) + len(tail) or not body.startswith(head) or not body.endswith(tail):
+        return False
+    pos, end = len(head), len(body) - len(tail)
+    fills = []
+    for part in parts[1:-1]:
+        found = body.find(part, pos + 1)
+        if found < 0 or found >= end:
+            return False
+        fills.append(body[pos:found])
+        pos = found + len(part)
+    fills.append(body[pos:end])
+    return all(fill.strip() and len(fill.split()) <= _MAX_FILL_WORDS for fill in fills)
+
+
+_WORDING: dict[str, _Wording] = {}
+_WORDING_LOCK = threading.Lock()
+
+
+def _wording(language: str) -> _Wording:
+    """The phrase bank of ``language`` as a ``_Wording`` (built on first use; empty without a bank)."""
+    found = _WORDING.get(language)
+    if found is None:
+        with _WORDING_LOCK:
+            found = _WORDING.get(language)
+            if found is None:
+                from replyassist.drafting.offline.phrasebook import SLOTS, TONES, load_phrasebook
+
+                book = load_phrasebook(language) if len(language) == 2 and language.isalpha() else None
+                variants = (
+                    [v for t in TONES for slot in SLOTS for v in book.variants(t, slot)] if book else []
+                )
+                found = _WORDING[language] = _Wording(variants)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _vetted(sentence: str, language: str) -> bool:
+    """The sentence is one of the offline phrase bank's (names and table entries filled in)."""
+    return _wording(language).holds(sentence)
 
 
 def split_units(text: str) -> list[str]:
@@ -556,7 +658,7 @@ def check_grounding(
         for sentence, sep in pieces:
             body = _BULLET.sub("", sentence).strip()
             reading = _read(body)
-            if _is_exempt(reading):
+            if _is_exempt(reading) or _vetted(body, language):
                 kept.append(sentence + sep)
                 continue
             problems = _promise_findings(body, allowed_kinds, conversation_words)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from functools import cache
+from typing import NamedTuple
 
 from replyassist.signals._banks import Match
 from replyassist.signals._resources import load_lexicon, phrase_to_regex
@@ -68,18 +69,28 @@ def is_question(text: str, language: str) -> bool:
     return False
 
 
+class _Thanks(NamedTuple):
+    words: frozenset[str]
+    filler: frozenset[str]
+    spaceless: tuple[str, ...]
+    """Chinese and Japanese thanks phrases, longest first."""
+    spaceless_filler: tuple[str, ...]
+    """Chinese and Japanese words that may stand beside them ("太好了", "届きました"), longest first."""
+    contrast: frozenset[str]
+
+
 @cache
-def _thanks_vocabulary(
-    language: str,
-) -> tuple[frozenset[str], frozenset[str], tuple[str, ...], frozenset[str]]:
+def _thanks_vocabulary(language: str) -> _Thanks:
     """Thanks words and filler of ``language`` and English ("show" is praise in Portuguese only)."""
     data = load_lexicon("cues")
     languages = {"en", language}
     thanks = frozenset(w for lang, words in data["thanks"].items() if lang in languages for w in words)
     filler = frozenset(w for lang, words in data["thanks_filler"].items() if lang in languages for w in words)
     spaceless = tuple(sorted(data["thanks_phrases_zh_ja"], key=len, reverse=True))
+    cjk_filler = data["thanks_filler"].get(language, []) if language in _SPACELESS else []
+    spaceless_filler = tuple(sorted(cjk_filler, key=len, reverse=True))
     contrast = frozenset(w for w in data["contrast"] if " " not in w)
-    return thanks, filler, spaceless, contrast
+    return _Thanks(thanks, filler, spaceless, spaceless_filler, contrast)
 
 
 _GRATEFUL_EMOJI = ("🙏", "👍", "❤", "😊", "🙂", "👌", "💯", "🥰", "😍", "👏", "🙌", "✅")
@@ -104,16 +115,19 @@ def is_thanks_only(
         return False
     if found.get("problem"):
         return False
-    thanks, filler, spaceless, contrast = _thanks_vocabulary(language)
+    vocabulary = _thanks_vocabulary(language)
+    thanks, filler, contrast = vocabulary.words, vocabulary.filler, vocabulary.contrast
     text = _URL.sub(" ", _HANDLE_OR_TAG.sub(" ", text))
     lowered = text.lower().replace("’", "'")
     if language in _SPACELESS:
         rest = lowered
         hit = False
-        for phrase in spaceless:
+        for phrase in vocabulary.spaceless:
             if phrase in rest:
                 hit = True
                 rest = rest.replace(phrase, "")
+        for word in vocabulary.spaceless_filler:  # only beside thanks: "帮助" alone is "help me"
+            rest = rest.replace(word, "")
         rest = _SPACELESS_FILLER.sub("", rest)
         return hit and len(rest) <= 4
     words = _WORDS.findall(lowered)

@@ -192,14 +192,24 @@ _ABBREV_START = re.compile(r"^(?:[^\W\d_]{1,3}\.|[a-zà-ÿ])")
 
 
 def sentences(text: str) -> list[str]:
-    """Split into sentences without cutting after abbreviations ("EE. UU.", "e.g. this")."""
+    """Split into sentences without cutting after abbreviations ("EE. UU.", "e.g. this") or inside
+    a quoted title (see "Out of stock? Back-in-stock alerts")."""
     out: list[str] = []
     for piece in split_sentences(text):
-        if out and _SHORT_END.search(out[-1]) and _ABBREV_START.match(piece):
+        quoted = _open_quote(out[-1]) and _CLOSING_QUOTE.search(piece) if out else False
+        if out and (quoted or (_SHORT_END.search(out[-1]) and _ABBREV_START.match(piece))):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
     return out
+
+
+_CLOSING_QUOTE = re.compile(r'["”»]')
+"""A piece that closes the quote left open (a lone inch mark, 27.5", opens nothing to close)."""
+
+
+def _open_quote(text: str) -> bool:
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”") or text.count("«") > text.count("»")
 
 
 def _table_items(lines: list[str]) -> list[str]:

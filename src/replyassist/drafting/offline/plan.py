@@ -285,14 +285,14 @@ def plan_empathy(request: ComposeRequest, reading: Reading, subject: str | None)
         return [Move("care_ack")]
     if "safety" in risks:
         return [Move("safety_ack")]
-    # Specific but neutral: name what it is about, apologise for nothing that admits liability.
-    specific = [Move("ack_about", {"subject": subject})] if subject else []
+    # Sorry to hear it, never "our fault": the acknowledgement admits no liability. It thanks the
+    # customer too, so no "thanks for telling us about …" comes before it.
     if "legal_threat" in risks:
-        return [*specific, Move("legal_ack")]
+        return [Move("legal_ack")]
     if "data_breach" in risks:
-        return [*specific, Move("privacy_ack")]
+        return [Move("privacy_ack")]
     if "abuse" in risks:
-        return specific
+        return [Move("ack_about", {"subject": subject})] if subject else []
 
     def about(slot: str) -> Move:
         return Move(f"{slot}_about", {"subject": subject}) if subject else Move(slot)

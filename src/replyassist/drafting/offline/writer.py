@@ -155,8 +155,10 @@ class Writer:
             ):
                 pieces.intro = self.say("steps_intro")
             used = list(dict.fromkeys(c.unit.passage_id for c in chosen))
-            if pieces.link and top_hit is not None and top_hit.passage.id not in used:
-                used.append(top_hit.passage.id)
+            article_of = {h.passage.id: h.passage.article_id for h in req.answering_hits}
+            cited_articles = {article_of.get(pid) for pid in used}
+            if pieces.link and top_hit is not None and top_hit.passage.article_id not in cited_articles:
+                used.append(top_hit.passage.id)  # the link names its article: cite it
             if language != self.book.language:
                 self.warnings.append(
                     DraftWarning(
