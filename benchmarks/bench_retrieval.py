@@ -17,8 +17,6 @@ the same queries in one run. Run: ``python benchmarks/bench_retrieval.py [--quer
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import platform
 import random
 import re
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
+from replyassist.eval.suites import _data as data  # noqa: E402
 from replyassist.knowledge import KnowledgeBase  # noqa: E402
 from replyassist.models import Article  # noqa: E402
 
@@ -43,15 +42,9 @@ SEED = 7
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def bitext_rows() -> list[dict[str, str]]:
-    path = DATA / "bitext_customer_support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def split_bitext(seed: int = SEED) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Half A (articles) and half B (queries), shuffled with a fixed seed."""
-    rows = bitext_rows()
+    rows = data.bitext_rows(DATA)
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     half = len(rows) // 2
@@ -69,19 +62,16 @@ def bitext_articles(rows: Sequence[dict[str, str]]) -> list[Article]:
 def other_support_sentences() -> list[str]:
     """Real support text that is not Bitext: guidelines, dialog turns, bank queries, tweets."""
     sentences: list[str] = []
-    guidelines = json.loads((DATA / "abcd" / "guidelines.json").read_text(encoding="utf-8"))
-    for flow in guidelines.values():
+    for flow in data.abcd_guidelines(DATA).values():
         for subflow in flow["subflows"].values():
             for action in subflow["actions"]:
                 sentences += [action["text"], *action.get("subtext", [])]
             sentences += subflow.get("instructions", [])
-    for name in ("abcd_sample.json", "dialogstudio_abcd_original_examples.json"):
-        for dialog in json.loads((DATA / "abcd" / name).read_text(encoding="utf-8")):
+    for name in ("abcd_sample.json", "dialogstudio_abcd_original_examples.json"):  # 3 dialogs are in both
+        for dialog in data.read_json(DATA, f"abcd/{name}"):
             sentences += [text for speaker, text in dialog.get("original", []) if speaker != "action"]
-    with (DATA / "banking77" / "test.csv").open(encoding="utf-8", newline="") as handle:
-        sentences += [row["text"] for row in csv.DictReader(handle)]
-    with (DATA / "twcs_sample" / "sample.csv").open(encoding="utf-8", newline="") as handle:
-        sentences += [row["text"] for row in csv.DictReader(handle)]
+    sentences += [row["text"] for row in data.banking77_rows(DATA)]
+    sentences += [row["text"] for row in data.twcs_rows(DATA)]
     split = [s.strip() for text in sentences for s in _SENTENCE.split(text)]
     return [s for s in split if len(s) >= 12]
 

@@ -208,8 +208,8 @@ def _policy(brand: str | None, agent: str | None) -> dict[str, Any]:
 def _draft_panel(result: Draft) -> Panel:
     body = Text()
     body.append(result.text or "(no reply)", style="" if result.text else "dim")
-    for citation in result.citations:
-        body.append(f"\n↳ {citation.title}" + (f" <{citation.url}>" if citation.url else ""), style="cyan")
+    for title, url in dict.fromkeys((c.title, c.url) for c in result.citations):  # a Citation per passage
+        body.append(f"\n↳ {title}" + (f" <{url}>" if url else ""), style="cyan")
     for warning in result.warnings:
         body.append(f"\n⚠ {warning.message}", style="yellow")
     for reason in result.reasons:
@@ -241,6 +241,15 @@ def _side_by_side(name: str, ticket: Ticket, result: Draft, expected: object) ->
     table.add_column("draft", ratio=1)
     table.add_row(customer, _draft_panel(result))
     return table
+
+
+def _mount_eval() -> None:
+    from replyassist.eval.cli import evaluate
+
+    app.command("eval")(evaluate)
+
+
+_mount_eval()
 
 
 def main() -> None:
