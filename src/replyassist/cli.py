@@ -208,8 +208,8 @@ def _policy(brand: str | None, agent: str | None) -> dict[str, Any]:
 def _draft_panel(result: Draft) -> Panel:
     body = Text()
     body.append(result.text or "(no reply)", style="" if result.text else "dim")
-    for title, url in dict.fromkeys((c.title, c.url) for c in result.citations):  # a Citation per passage
-        body.append(f"\n↳ {title}" + (f" <{url}>" if url else ""), style="cyan")
+    for source, url in dict.fromkeys((c.title, c.url) for c in result.citations):  # a Citation per passage
+        body.append(f"\n↳ {source}" + (f" <{url}>" if url else ""), style="cyan")
     for warning in result.warnings:
         body.append(f"\n⚠ {warning.message}", style="yellow")
     for reason in result.reasons:

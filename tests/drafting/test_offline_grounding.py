@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -184,3 +185,27 @@ def test_only_the_banks_own_sentences_are_let_through() -> None:
     assert check_grounding(longer, passages=[]).findings
     # a filled-in value that brings a figure is checked as any other sentence
     assert check_grounding("Thanks for getting in touch about your 50% discount.", passages=[]).findings
+
+
+def test_offline_drafting_is_safe_from_many_threads() -> None:
+    """Service workers draft in threads: shared stemmers once raised IndexError mid-draft."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from replyassist import KnowledgeBase, ReplyAssistant, Ticket
+
+    kb = Path(__file__).resolve().parents[2] / "examples" / "kb"
+    assistant = ReplyAssistant(KnowledgeBase.from_directory(kb))
+    questions = [
+        ("How do I return a tent I bought last week?", "email"),
+        ("¿Cuánto tarda el envío a Canarias?", "whatsapp"),
+        ("Wie kann ich meine Bestellung stornieren?", "chat"),
+        ("Comment suivre ma commande ?", "email"),
+    ] * 20
+
+    def draft(item: tuple[str, str]) -> str:
+        return assistant.draft(Ticket.from_text(item[0], channel=item[1])).text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        texts = list(pool.map(draft, questions))
+    assert len(texts) == len(questions) and all(texts)
+    assert texts[:4] == texts[4:8]  # same question, same draft, whatever thread wrote it

@@ -250,7 +250,7 @@ class FakeHelpdesk:
             self._tickets[ticket_id] = stored
             for message in ticket.messages:
                 stored.messages.append(
-                    self._message(stored, message.author, message.text, message.public, message.author_name)
+                    self._message(stored, message.author, message.body, message.public, message.author_name)
                 )
         return ticket_id
 

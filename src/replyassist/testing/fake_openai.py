@@ -212,7 +212,10 @@ class FakeOpenAIServer:
         class Handler(_Handler):
             fake = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        self._httpd.request_queue_size = 256  # bursts of concurrent clients (benchmarks) must not stall
+        self._httpd.server_bind()
+        self._httpd.server_activate()
         self._httpd.daemon_threads = True
         httpd = self._httpd
         self._thread = threading.Thread(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Any
 
 from replyassist.drafting.offline.markdown import Unit, has_cjk, parse_units
@@ -40,14 +40,23 @@ def base_language(code: str | None) -> str:
     return re.split(r"[-_]", (code or "").strip().lower(), maxsplit=1)[0]
 
 
-@cache
+_local = threading.local()
+
+
 def _stemmer(language: str) -> Any:
+    """This thread's stemmer for ``language`` (snowball stemmers keep state: never share one)."""
     name = _STEMMERS.get(language)
     if name is None:
         return None
-    import snowballstemmer  # a pure-Python stemmer: imported on first use to keep import time low
+    stemmers: dict[str, Any] | None = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    stemmer = stemmers.get(name)
+    if stemmer is None:
+        import snowballstemmer  # a pure-Python stemmer: imported on first use to keep import time low
 
-    return snowballstemmer.stemmer(name)
+        stemmer = stemmers[name] = snowballstemmer.stemmer(name)
+    return stemmer
 
 
 def terms(text: str, language: str, stopwords: Iterable[str] = ()) -> list[str]:
