@@ -91,6 +91,8 @@ def test_only_web_links_survive_from_a_kb_into_a_draft() -> None:
     )
     urls = {a.id: a.url for a in kb.articles}
     assert urls == {"returns": None, "web": "https://help.example.com/a", "data": None}
-    draft = draft_reply(Ticket.from_text("How many days do I have to return an item?", channel="email"), kb=kb)
+    draft = draft_reply(
+        Ticket.from_text("How many days do I have to return an item?", channel="email"), kb=kb
+    )
     assert draft.citations and draft.citations[0].article_id == "returns"
     assert "javascript" not in draft.text and draft.citations[0].url is None
