@@ -23,6 +23,9 @@ from replyassist._errors import ReplyAssistError
 from replyassist._resources import samples_dir
 from replyassist._text import strip_quoted, truncate
 from replyassist.models import Customer, Decision, Draft, Ticket
+from replyassist.service.cli_http import register as register_serve
+from replyassist.service.cli_jobs import register as register_worker
+from replyassist.service.cli_store import register as register_store
 
 __all__ = ["app", "main"]
 
@@ -35,6 +38,9 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Build and query a knowledge-base index.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+register_serve(app)
+register_store(app)
+register_worker(app)
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True)

@@ -1,0 +1,102 @@
+"""What a service process shares between its requests and jobs: settings, store, adapters, assistant.
+
+Built once per process (the API process, each Celery worker process) from the settings, and
+shared by every thread: the store's engine, the adapters and the assistant are thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from replyassist._errors import ConfigurationError
+from replyassist.drafting.pipeline import ReplyAssistant
+from replyassist.helpdesk import HelpdeskAdapter, load_helpdesk
+from replyassist.service.store import Store
+
+if TYPE_CHECKING:
+    from replyassist.service.config import ServiceSettings
+
+__all__ = ["ServiceContext", "load_adapters"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """The service's shared parts. Tests build one directly, with fakes."""
+
+    settings: ServiceSettings
+    store: Store
+    adapters: dict[str, HelpdeskAdapter]
+    assistant: ReplyAssistant
+
+    @classmethod
+    def from_settings(
+        cls, settings: ServiceSettings, *, env: Mapping[str, str] | None = None, migrate: bool = True
+    ) -> ServiceContext:
+        """Open the store (migrated unless ``migrate=False``), load the adapters, the KB and the model.
+
+        Args:
+            settings: the service's settings.
+            env: what helpdesk factories read their own settings from (default: the
+                environment the settings were loaded from).
+            migrate: bring the database schema up to date first (idempotent, safe between
+                processes), so that one machine runs with no set-up.
+
+        Raises:
+            ConfigurationError: every helpdesk that cannot be set up, in one message.
+            StoreUnavailable: the database cannot be reached.
+        """
+        adapters = load_adapters(
+            settings.helpdesks,
+            settings.env if env is None else env,
+            required="helpdesks" in settings.model_fields_set,
+        )
+        store = Store.from_settings(settings)
+        if migrate:
+            store.migrate()
+        assistant = ReplyAssistant(settings.kb_location, llm=settings.llm)
+        _build_model_client(assistant)
+        return cls(settings=settings, store=store, adapters=adapters, assistant=assistant)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+
+def _build_model_client(assistant: ReplyAssistant) -> None:
+    """Import the model's SDK and build its client now, not in the first jobs.
+
+    Model calls share one event loop per process; the first one imports LangChain and the
+    OpenAI SDK (seconds), and every job started meanwhile waits behind it.
+    """
+    getattr(assistant.composer, "chat_model", None)
+
+
+def load_adapters(
+    names: list[str], env: Mapping[str, str] | None = None, *, required: bool = True
+) -> dict[str, HelpdeskAdapter]:
+    """The adapters for ``names``, each from its plug-in's factory; all failures in one error.
+
+    With ``required=False`` (the helpdesks were not named in the settings, so every installed
+    plug-in is tried), a plug-in that is installed but not configured is skipped with a warning:
+    installing both plug-ins and using one is fine.
+    """
+    env = os.environ if env is None else env
+    adapters: dict[str, HelpdeskAdapter] = {}
+    problems: list[str] = []
+    for name in names:
+        try:
+            adapters[name] = load_helpdesk(name, env)
+        except ConfigurationError as exc:
+            if required:
+                problems.append(f"- helpdesk {name!r}: {exc}")
+            else:
+                _log.warning("helpdesk %r is installed but not configured, so it is off: %s", name, exc)
+    if problems:
+        raise ConfigurationError("cannot set up the helpdesks:\n" + "\n".join(problems))
+    return adapters
