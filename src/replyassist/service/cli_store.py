@@ -77,6 +77,7 @@ def tokens_create(
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
     with _store(config) as store:
+        store.migrate()  # idempotent: creating the first token is often the first thing an admin does
         record, plaintext = store.create_token(name)
     # The token alone on stdout, so that scripts can capture it; the warning on stderr.
     print(plaintext)
