@@ -118,6 +118,29 @@ def test_title_words_count(help_kb: KnowledgeBase) -> None:
     assert ids(kb.search("loyalty"))[0] == "t"
 
 
+def test_a_title_outweighs_a_mention_in_passing() -> None:
+    # The article about exchanges is longer; the shorter one only names exchanges once in its text.
+    # A title says what the whole article is about, so it weighs more than a word in passing.
+    kb = KnowledgeBase(
+        [
+            Article(
+                id="exchanges",
+                title="Exchanges",
+                locale="en",
+                body="Swap an item for a different size or colour within 30 days of delivery. Start from "
+                "your orders page, pick the new size, and we send it as soon as the first one is back with us.",
+            ),
+            Article(
+                id="shipping",
+                title="Shipping times",
+                locale="en",
+                body="Standard delivery takes 3 to 5 business days. Exchanges ship free.",
+            ),
+        ]
+    )
+    assert ids(kb.search("exchanges", language="en")) == ["exchanges", "shipping"]
+
+
 def test_upsert_replaces_passages_and_remove_drops_them() -> None:
     kb = KnowledgeBase(
         [

@@ -10,7 +10,9 @@ concepts such as *refund*, *store pickup*, *someone else*, *promo code*, and als
 * :func:`build_query` picks the part of the conversation that asks (question and request
   sentences), finds the concepts in it and in the story around it, and writes the text to search
   with: the customer's words plus the English canonical terms of the concepts found, so
-  "Co robię źle?? kod jest nieprawidłowy" also searches for "code not valid";
+  "Co robię źle?? kod jest nieprawidłowy" also searches for "code not valid" (in English, only
+  specific concepts add terms). Sentences of a detected prompt-injection attack and @handles are
+  left out: they say nothing about what the customer asks;
 * :func:`answering_hits` keeps the retrieved passages that answer: enough of what the customer asks
   about must be what the passages are about, measured on concepts rather than on shared words.
 """
@@ -24,6 +26,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from replyassist.drafting._glossary import Reading, asks, glossary, languages_for, normalize, read, tokens
+from replyassist.guardrails.injection import detect_injection
 from replyassist.models import Role, SearchHit, Signals, Ticket
 
 __all__ = ["SearchQuery", "answering_hits", "build_query", "find_concepts"]
@@ -37,6 +40,9 @@ _TOPIC_WEIGHT = 0.6
 """Concepts weighing less (order, card, email, price…) never make a passage an answer on their own."""
 _EXPAND_MIN_WEIGHT = 0.4
 """Generic concepts add no search terms: nearly every article has them."""
+_EXPAND_MIN_WEIGHT_EN = _TOPIC_WEIGHT
+"""In English only specific concepts add terms: the customer's words already meet the articles, and the
+terms of a broader one (*payment pay*, *card*) are its neighbours, not what was asked."""
 _EXPAND_ASKED = 2
 """In a question not in English, the terms of a specific concept of the ask count twice."""
 _MAIN_CONCEPTS = 3
@@ -52,6 +58,12 @@ _RESIDUAL_MAX_WORDS = 15
 _JOINT_MARGIN = 0.5
 """A passage joins the answer when it covers at least this share of what the best one covers."""
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+_SENTENCE_END = re.compile(r"[。！？]+|[.!?]+[\"'”’»)\]]*(?=\s|$)|\n+")
+"""Where a sentence ends: not at the full stop of '"… jailbroken.", without adding anything else'."""
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+"""An @handle says who the message is addressed to (the brand, mostly), not what it asks."""
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_QUESTION_MARKS = re.compile("[?？¿]")
 _BLOCKS = re.compile(r"\n\s*\n")
 
 
@@ -61,10 +73,11 @@ class SearchQuery:
 
     Attributes:
         text: the text to give to ``KnowledgeBase.search``: the customer's words (the ask counted
-            twice when a story surrounds it), then the English canonical terms of the concepts found.
+            twice when a story surrounds it; without @handles and the sentences of a detected
+            injection attack), then the English canonical terms of the concepts found.
         core: the part of the conversation that asks: the question and request sentences of the last
-            customer message (the whole message when none stands out), after the previous customer
-            message when the last one is short.
+            customer message that name something ("seriously??" does not; the whole message when
+            none stands out), after the previous customer message when the last one is short.
         concepts: glossary concepts found, those of the core first, each once.
         weights: for each of ``concepts``, how much it counts when judging an answer.
         language: the language the message was read in (ISO 639-1); ``""`` when unknown.
@@ -108,19 +121,20 @@ def build_query(ticket: Ticket, signals: Signals | None = None, *, expand: bool 
     Returns:
         The query; empty when the ticket has no customer text.
     """
-    texts = [m.body for m in ticket.messages if m.author is Role.CUSTOMER and m.body.strip()]
+    bodies = [m.body for m in ticket.messages if m.author is Role.CUSTOMER and m.body.strip()]
+    texts = _recent(bodies)
     if not texts:
         return SearchQuery(text="", core="")
     language = signals.language if signals is not None else ""
     confidence = signals.language_confidence if signals is not None else 0.0
     languages = languages_for(language or None, confidence)
     last = texts[-1][-_MAX_TEXT:]
-    previous = texts[-2][-600:].strip() if len(last) < _SHORT_MESSAGE and len(texts) > 1 else ""
-    subject = (ticket.subject or "").strip()
+    previous = texts[-2][-600:].strip() if len(texts) > 1 else ""
+    subject = _without_attack(ticket.subject).strip() if ticket.subject else ""
     if subject.lower() in last.lower():
         subject = ""
     sentences = [s.strip() for s in _SENTENCE.findall(last) if s.strip()] or [last.strip()]
-    asking = [s for s in sentences if asks(s, language or "en")]
+    asking = [s for s in sentences if _asks(s, language or "en", languages)]
     core = " ".join(p for p in (previous, " ".join(asking) if asking else last.strip()) if p)
     story = " ".join(s for s in sentences if s not in asking) if asking else ""
     core_reading = read(normalize(core), languages)
@@ -142,6 +156,51 @@ def build_query(ticket: Ticket, signals: Signals | None = None, *, expand: bool 
         language=language or "",
         residual=residual,
     )
+
+
+def _recent(bodies: Sequence[str]) -> list[str]:
+    """The customer messages to search, oldest first: the last one, and the one before when it is short.
+
+    Messages are searched without @handles and without a detected attack (a message that is only an
+    attack is passed over); each is scanned only when it is needed, scanning takes a millisecond or two.
+    """
+    texts: list[str] = []
+    for body in reversed(bodies):
+        text = _MENTION.sub(" ", _without_attack(body)).strip()
+        if text:
+            texts.insert(0, text)
+            if len(texts) == 2 or len(text[-_MAX_TEXT:]) >= _SHORT_MESSAGE:
+                break
+    return texts
+
+
+def _without_attack(text: str) -> str:
+    """The text without the sentences of an injection attack, which say nothing of what the customer asks.
+
+    As the detector reads it, the attack runs from the sentence of its first cue to the sentence of
+    its last; searched with, its words (role play, rules, "print …") pull in whatever article shares
+    them, and the customer's real question beside it goes unanswered.
+    """
+    report = detect_injection(text)
+    if not report.is_attack or not report.spans:
+        return text
+    first = min(s.start for s in report.spans)
+    last = max(s.end for s in report.spans)
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, first)), default=0)
+    end = next((m.end() for m in _SENTENCE_END.finditer(text, last)), len(text))
+    return f"{text[:start].rstrip()}\n{text[end:].lstrip()}".strip()
+
+
+def _asks(sentence: str, language: str, languages: tuple[str, ...]) -> bool:
+    """A question or a request; a question mark on a word that names nothing ("seriously??") is not."""
+    if not asks(sentence, language):
+        return False
+    if _CJK.search(sentence) or asks(_QUESTION_MARKS.sub(" ", sentence), language):
+        return True
+    text = normalize(sentence)
+    stop = glossary().stopwords
+    words = [w for w in tokens(text) if w not in stop.get(language, ()) and w not in stop["en"]]
+    return len(words) > 1 or bool(read(text, languages).concepts)
 
 
 def _weigh(core: Sequence[str], context: Sequence[str]) -> dict[str, float]:
@@ -167,12 +226,13 @@ def _residual(reading: Reading, language: str) -> tuple[str, ...]:
 def _expansion(weights: dict[str, float], seen: set[str], language: str) -> list[str]:
     gloss = glossary()
     extra: list[str] = []
+    english = language in ("", "en")
     for concept, weight in weights.items():
-        if gloss.weights[concept] < _EXPAND_MIN_WEIGHT:
+        if gloss.weights[concept] < (_EXPAND_MIN_WEIGHT_EN if english else _EXPAND_MIN_WEIGHT):
             continue
         # in English the customer's own words already meet the articles; in another language the
         # canonical terms are the bridge, and must outweigh words that only match same-language articles
-        times = _EXPAND_ASKED if weight >= _TOPIC_WEIGHT and language not in ("", "en") else 1
+        times = _EXPAND_ASKED if weight >= _TOPIC_WEIGHT and not english else 1
         for term in gloss.terms[concept]:
             # a term the customer already wrote is not added again: it would only weigh more
             if term not in seen:

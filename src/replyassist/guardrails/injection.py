@@ -398,6 +398,13 @@ def detect_injection(text: str, language: str | None = None) -> InjectionReport:
     """
     if not isinstance(text, str):
         raise TypeError(f"detect_injection() needs a str, not {type(text).__name__}")
+    return _detect(text)
+
+
+@lru_cache(maxsize=512)
+def _detect(text: str) -> InjectionReport:
+    """:func:`detect_injection`, cached: the input guard and the search query scan the same
+    message, and the report (frozen) does not depend on the language."""
     weights, spans, obfuscated = _scan(text)
     decoded_runs = _decoded_candidates(text)
     for start, end, decoded in decoded_runs:

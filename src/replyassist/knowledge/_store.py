@@ -26,6 +26,9 @@ __all__ = ["Store", "plain_text"]
 
 logger = logging.getLogger("replyassist.knowledge")
 
+_TITLE_REPEAT = 2
+"""Each passage indexes its article's title twice: the title says what the article is about, where a
+word of the text may be said in passing (the title-field boost of BM25F, done with term counts)."""
 _HTML_HINT = re.compile(r"<(?:p|div|br|h[1-6]|ul|ol|li|table|span|a|strong|em|b|i|img|section)\b[^>]*>", re.I)
 
 
@@ -147,7 +150,7 @@ class Store:
             name = _analysis_name(article.locale, default_language)
             analysis[name] = analysis.get(name, 0) + len(chunks)
             for n, chunk in enumerate(chunks):
-                head = f"{article.title}\n{chunk.heading}\n" if chunk.heading else f"{article.title}\n"
+                head = f"{article.title}\n" * _TITLE_REPEAT + (f"{chunk.heading}\n" if chunk.heading else "")
                 batch.add(an.terms(head + text[chunk.start : chunk.end]))
                 cols["slot"].append(slot)
                 cols["start"].append(chunk.start)
