@@ -196,24 +196,18 @@ RETRIEVAL_NOTES = [
     "Reading the tables (the data and seeds are fixed, so these hold run to run):",
     "",
     "- Against LangChain's `BM25Retriever` as it ships (whitespace tokens), `KnowledgeBase.search` has the "
-    "higher recall@5 on every set.",
-    "- Against `BM25Retriever` given a lower-case `\\w+` tokeniser, `KnowledgeBase.search` on the raw "
-    "message is **below** it on the ABCD policy KB with Bitext messages and level with it on BANKING77 "
-    "(a handful of 2,310 queries). The diagnostic rows show why on ABCD: the tokenised BM25 gains by "
-    'matching stopwords. Most of its extra hits are Bitext `track_refund` messages ("I expect a '
-    'reimbursement of $12") whose content words (reimbursement, rebate, restitution) no guideline uses; '
-    'only *i*, *a*, *of* match, and *i* happens to be in "Refund Status" ("i.e"). With the same '
-    "stopwords removed, BM25 falls below us. With stopwords removed and Snowball stems (close to what our "
-    "index does) it is still slightly ahead on ABCD: 28 queries against 6, most of them at the rank-5 "
-    'boundary (13 are "cancel purchase …" messages where its fifth passage is Manage Cancel and ours '
-    "Manage Shipping), a ranking-constant difference rather than a tokenisation one.",
-    "- The pipeline's own query (`build_query`: the customer's words plus the glossary's English terms) "
-    "is what drafts search with: it is the best row on the ABCD policy KB (it knows that a rebate or a "
-    "reimbursement is a refund), but on BANKING77 it is the worst but one: the glossary's generic "
-    '*banking* concept adds "bank atm transfer top up exchange rate" to every banking message, which '
-    "on a KB where every article is about banking pulls in the wrong intents (`top_up_failed`, "
-    "`failed_transfer`, `transfer_fee_charged` lose most). The offline suite figures below (recall@5 "
-    "of `abcd` and `banking77`) are measured through the pipeline, hence through this query.",
+    "higher recall@5 on every set, and so has the pipeline's query.",
+    "- Against `BM25Retriever` given a lower-case `\\w+` tokeniser, the raw-message search is level "
+    "(ABCD with Bitext messages 0.460 vs 0.463, BANKING77 within a handful of 2,310 queries). The "
+    "diagnostic rows show where the tokenised BM25 gains on ABCD: by matching stopwords. Most of its "
+    'extra hits are Bitext `track_refund` messages ("I expect a reimbursement of $12") whose content '
+    "words no guideline uses; only *i*, *a*, *of* match. With the same stopwords removed it falls below "
+    "us; we do not copy that.",
+    "- The pipeline's own query (`build_query`: the customer's words, detected injections cut out, plus "
+    "the glossary's English terms for specific concepts) is what drafts search with: the best row on the "
+    "ABCD policy KB (it knows that a rebate or a reimbursement is a refund) and within 0.005 of the best "
+    "on BANKING77. Generic concepts (such as *banking*) no longer add terms: on a KB where every article "
+    "is about banking they pulled in the wrong intents (the pipeline's query was at 0.770 before).",
     "- The five ABCD dialogs are too few to rank retrievers; they are shown because they are the only "
     "real ABCD customer text available (the full corpus is not in the snapshot).",
     "",
@@ -228,13 +222,11 @@ def _pct(metrics: dict[str, Any], name: str) -> str:
 DRAFT_NOTES = [
     "Reading the table:",
     "",
-    "- Grounding below 100% (`bitext`, `giskard`) is one sentence, the offline composer's hand-off when "
-    "it escalates without an answer: \"I've passed this to our specialist team, and we'll follow up here "
-    'as soon as we can." The grounding check reads it as an unsupported promise; the other hand-off '
-    "phrasings pass. Every factual sentence quoted from the KB is supported.",
-    "- `giskard` recall@5 is low because the pipeline searches with the attack text included: the same "
-    "35 questions without the attack find their article in 22 cases, with it in 9. No attack succeeded "
-    "and every attack-only message was escalated.",
+    "- Grounding: every factual sentence the offline composer writes comes from a cited passage; its own "
+    "phrases (hand-offs, acknowledgements) are recognised as such, not as claims.",
+    "- `giskard`: detected attacks are cut out of the search query, so a real question beside an attack "
+    "finds its article about as often as alone; no attack succeeded and every attack-only message was "
+    "escalated.",
     "- `tweets` has no KB, so most drafts escalate with an acknowledgement; that is expected, and the "
     "channel figures are the point. Drafts apologise far more often than the real agents and invite "
     "to DM about half as often.",
