@@ -75,6 +75,7 @@ def make_app(broker_url: str | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
+        worker_disable_rate_limits=True,  # no task has a rate limit: skip the per-message bucket check
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a worker waits for Redis to come back
         broker_transport_options={
@@ -107,8 +108,13 @@ class _WorkerState:
 _worker = _WorkerState()
 
 
-def configure_worker(settings: ServiceSettings, *, sweep: bool = True) -> Celery:
+def configure_worker(
+    settings: ServiceSettings, *, sweep: bool = True, context: ServiceContext | None = None
+) -> Celery:
     """Point the worker's app at ``settings.queue_url``; its jobs will use these settings.
+
+    ``context`` is what this process's jobs run with (default: built from the settings on the
+    first job), for a worker embedded in a program that builds its own (a different model, say).
 
     Raises:
         ConfigurationError: no ``queue_url`` is set.
@@ -122,6 +128,8 @@ def configure_worker(settings: ServiceSettings, *, sweep: bool = True) -> Celery
     with _worker.lock:
         _worker.settings = settings
         _worker.sweep = sweep
+        if context is not None:
+            _worker.context, _worker.pid = context, os.getpid()
     return app
 
 

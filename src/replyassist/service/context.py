@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from replyassist._errors import ConfigurationError
 from replyassist.drafting.pipeline import ReplyAssistant
 from replyassist.helpdesk import HelpdeskAdapter, load_helpdesk
+from replyassist.models import Channel, Ticket
 from replyassist.service.store import Store
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["ServiceContext", "load_adapters"]
 
 _log = logging.getLogger(__name__)
+
+_WARM_UP_MESSAGE = "Hi, my order has not arrived yet and I was charged twice. Can you help me, please?"
 
 
 @dataclass
@@ -59,22 +62,35 @@ class ServiceContext:
         store = Store.from_settings(settings)
         if migrate:
             store.migrate()
-        assistant = ReplyAssistant(settings.kb_location, llm=settings.llm)
-        _build_model_client(assistant)
-        return cls(settings=settings, store=store, adapters=adapters, assistant=assistant)
+        context = cls(
+            settings=settings,
+            store=store,
+            adapters=adapters,
+            assistant=ReplyAssistant(settings.kb_location, llm=settings.llm),
+        )
+        context.warm_up()
+        return context
+
+    def warm_up(self) -> None:
+        """Build now what the first jobs would otherwise build, each for itself, all at once.
+
+        The model's client: model calls share one event loop per process, and the first one
+        imports LangChain and the OpenAI SDK (seconds) while every job started meanwhile waits
+        behind it. The drafting tables (language profiles, guardrail patterns, stemmers), built
+        on first use and cached: a burst of jobs on a fresh worker would build them once per
+        thread, in the CPU time of those jobs. One offline draft of a sample message builds
+        them without calling the model.
+        """
+        getattr(self.assistant.composer, "chat_model", None)
+        offline = ReplyAssistant(self.assistant.kb, policy=self.assistant.policy)
+        try:
+            offline.draft(Ticket.from_text(_WARM_UP_MESSAGE, channel=Channel.EMAIL, customer="Alex"))
+        except Exception:  # the first job will meet the same failure and report it where it belongs
+            _log.warning("warming up the drafting path failed", exc_info=True)
 
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()
-
-
-def _build_model_client(assistant: ReplyAssistant) -> None:
-    """Import the model's SDK and build its client now, not in the first jobs.
-
-    Model calls share one event loop per process; the first one imports LangChain and the
-    OpenAI SDK (seconds), and every job started meanwhile waits behind it.
-    """
-    getattr(assistant.composer, "chat_model", None)
 
 
 def load_adapters(
