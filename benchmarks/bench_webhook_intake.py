@@ -3,9 +3,11 @@
 Run: python benchmarks/bench_webhook_intake.py [--write] [--seconds 60] [--rate 200]
 
 The service runs in its own process, as `replyassist serve` runs it: uvicorn on loopback, a
-SQLite store, the in-process job queue (8 workers, the default) drafting every accepted event
-with the offline composer on the sample KB, and a FakeHelpdesk whose API calls take 100 ms (a
-remote helpdesk). The load comes from this process (asyncio + httpx), open loop: request i is
+SQLite store, and the embedded job queue (8 workers, the default) drafting every accepted event
+on the sample KB with a fake model answering in 1 s, and a FakeHelpdesk whose API calls take
+100 ms (a remote helpdesk). As `serve` does by default, the job workers run in a worker process
+the service starts (`ProcessQueue`, lower CPU priority); `--threads SECONDS` also measures them as
+threads of the server process (`REPLYASSIST_JOB_PROCESS=false`). The load comes from this process (asyncio + httpx), open loop: request i is
 sent at t0 + i/rate whatever the answers before it, so a slow server cannot slow the load down.
 Each webhook is signed as the helpdesk signs it; 90% are new events, each about a different
 ticket (so the workers draft all the time), 10% redeliver an earlier event (duplicates).
@@ -61,9 +63,12 @@ def sample_tickets() -> list[object]:
     ]
 
 
-def serve(port: int, data_dir: Path, tickets: int, mode: str) -> None:
-    import uvicorn
+def build_context(data_dir: Path, tickets: int, mode: str) -> object:
+    """The service's context: the store, a FakeHelpdesk holding ``tickets`` tickets, the assistant.
 
+    Called in the server process, and again in the job process (process mode), which gets its
+    own FakeHelpdesk with the same tickets, as a remote helpdesk would be shared.
+    """
     from replyassist import ReplyAssistant
     from replyassist.service.config import ServiceSettings
     from replyassist.service.context import ServiceContext
@@ -88,13 +93,32 @@ def serve(port: int, data_dir: Path, tickets: int, mode: str) -> None:
 
         llm = FakeChatModel(default=model_reply(MODEL_REPLY), delay=MODEL_SECONDS)
     assistant = ReplyAssistant(ROOT / "examples" / "kb", llm=llm)
-    context = ServiceContext(settings=settings, store=store, adapters={"fake": fake}, assistant=assistant)
+    return ServiceContext(settings=settings, store=store, adapters={"fake": fake}, assistant=assistant)
+
+
+def serve(port: int, data_dir: Path, tickets: int, mode: str, jobs: str) -> None:
+    """The server process: as ``replyassist serve`` runs (jobs in a child process), or with job threads."""
+    from functools import partial
+
+    import uvicorn
+
+    from replyassist.service.context import ServiceContext
+
+    context = build_context(data_dir, tickets, mode)
+    assert isinstance(context, ServiceContext)
     if mode == "naive":
         app = naive_app(context)
     else:
         from replyassist.service.app import create_app
+        from replyassist.service.jobs import InProcessQueue, JobQueue
+        from replyassist.service.procqueue import ProcessQueue
 
-        app = create_app(settings, context=context)
+        queue: JobQueue = (
+            ProcessQueue(context.settings, context_factory=partial(build_context, data_dir, tickets, mode))  # type: ignore[arg-type]
+            if jobs == "process"
+            else InProcessQueue(context)
+        )
+        app = create_app(context.settings, context=context, queue=queue)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -266,11 +290,11 @@ async def _exchange(
     return status, b"connection: close" not in head.lower()
 
 
-def start_server(data_dir: Path, tickets: int, mode: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: Path, tickets: int, mode: str, jobs: str) -> tuple[subprocess.Popen[bytes], str]:
     import httpx
 
     port = _free_port()
-    args = [sys.executable, __file__, "--serve", str(port), str(data_dir), str(tickets), mode]
+    args = [sys.executable, __file__, "--serve", str(port), str(data_dir), str(tickets), mode, jobs]
     server = subprocess.Popen(args, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -312,13 +336,15 @@ def _free_port() -> int:
         return port
 
 
-def measure(label: str, mode: str, rate: float, seconds: float) -> tuple[Run, dict[str, int]]:
+def measure(
+    label: str, mode: str, rate: float, seconds: float, jobs: str = "process"
+) -> tuple[Run, dict[str, int]]:
     """One run against a fresh server process; also the jobs in its store when the load ended."""
     count = int(rate * seconds)
     with tempfile.TemporaryDirectory(prefix="ra-bench-") as tmp:
         data_dir = Path(tmp)
         requests = requests_for(count, count, DUPLICATES)  # every new event is about its own ticket
-        server, base = start_server(data_dir, count, mode)
+        server, base = start_server(data_dir, count, mode, jobs)
         run = Run(label, rate, seconds)
         try:
             asyncio.run(load(base, run, requests))
@@ -330,7 +356,8 @@ def measure(label: str, mode: str, rate: float, seconds: float) -> tuple[Run, di
 
 def report(runs: list[tuple[Run, dict[str, int]]], load_before: float, load_after: float) -> str:
     lines = [
-        f"Embedded mode: `create_app` under uvicorn, SQLite, the in-process queue (8 workers) drafting every accepted "
+        f"Embedded mode: `create_app` under uvicorn, SQLite, the embedded job queue (8 workers; in a worker process "
+        f"the service starts, as `replyassist serve` runs it, unless the row says threads) drafting every accepted "
         f"event; fake helpdesk API calls take {HELPDESK_LATENCY * 1000:.0f} ms. Load from a separate process, open "
         f"loop; {DUPLICATES:.0%} of the webhooks redeliver an earlier event; latency measured by the client from each "
         f"request's scheduled send time to its whole answer. {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores; load "
@@ -357,6 +384,16 @@ def report(runs: list[tuple[Run, dict[str, int]]], load_before: float, load_afte
         f"p50 {intake.quantile(0.5, after=WARM_UP):.1f} ms, p95 {intake.quantile(0.95, after=WARM_UP):.1f} ms, "
         f"p99 {intake.quantile(0.99, after=WARM_UP):.1f} ms.",
     ]
+    threads = next((run for run, _ in runs if "job threads" in run.label), None)
+    if threads is not None and threads.latencies:
+        lines.append(
+            f"Job threads in the server process instead (`REPLYASSIST_JOB_PROCESS=false`): p99 "
+            f"{threads.quantile(0.99):.1f} ms. Drafting is CPU work between model calls; on threads of the "
+            "server process it holds the GIL the event loop needs, and every webhook waits for it (up to the "
+            "5 ms switch interval, several times per request). In the job process (`ProcessQueue`: spawned, "
+            "watched and restarted by the service, same SQLite file, jobs claimed from the store, niced so "
+            "that webhooks get a core first) the server process only answers requests."
+        )
     naive = next((run for run, _ in runs if run.label.startswith("naive")), None)
     if naive is not None and naive.latencies:
         lines.append(
@@ -381,26 +418,38 @@ def main() -> None:
         help="also measure intake while the workers draft offline (CPU-bound) for SECONDS",
     )
     parser.add_argument(
-        "--serve", nargs=4, metavar=("PORT", "DIR", "TICKETS", "MODE"), help=argparse.SUPPRESS
+        "--threads",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="also measure intake with the job threads in the server process (thread mode) for SECONDS",
+    )
+    parser.add_argument(
+        "--serve", nargs=5, metavar=("PORT", "DIR", "TICKETS", "MODE", "JOBS"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve:
-        port, data_dir, tickets, mode = args.serve
-        serve(int(port), Path(data_dir), int(tickets), mode)
+        port, data_dir, tickets, mode, jobs = args.serve
+        serve(int(port), Path(data_dir), int(tickets), mode, jobs)
         return
     # A hard bound on the whole benchmark, whatever hangs: dump where it was and stop.
-    faulthandler.dump_traceback_later(args.seconds + args.offline + 90, exit=True)
+    faulthandler.dump_traceback_later(args.seconds + args.offline + args.threads + 120, exit=True)
     load_before = os.getloadavg()[0]
     runs = [
         measure(
-            f"intake; workers draft with a model answering in {MODEL_SECONDS:g} s",
+            f"intake; job process drafts with a model answering in {MODEL_SECONDS:g} s",
             "model",
             args.rate,
             args.seconds,
         )
     ]
+    if args.threads:
+        label = f"intake; job threads in the server process, model answering in {MODEL_SECONDS:g} s"
+        runs.append(measure(label, "model", args.rate, args.threads, jobs="threads"))
     if args.offline:
-        runs.append(measure("intake; workers draft offline (CPU-bound)", "offline", args.rate, args.offline))
+        runs.append(
+            measure("intake; job process drafts offline (CPU-bound)", "offline", args.rate, args.offline)
+        )
     if not args.no_naive:
         runs.append(measure("naive: fetch + draft + post in the request", "naive", args.rate, NAIVE_SECONDS))
     text = report(runs, load_before, os.getloadavg()[0])

@@ -76,8 +76,11 @@ def create_app(
             environment and ``REPLYASSIST_CONFIG``.
         context: the store, adapters and assistant; default: built from ``settings`` (and its
             store closed when the app shuts down).
-        queue: where webhook jobs go; default: ``make_queue(context)`` (in-process, or Celery
-            when ``queue_url`` is set). The app starts and stops it in its lifespan.
+        queue: where webhook jobs go; default: Celery when ``queue_url`` is set; else, when the
+            app builds its context from the settings and ``settings.job_process`` is on (as
+            ``replyassist serve`` runs), a worker process (:class:`~.procqueue.ProcessQueue`);
+            else threads of this process (``make_queue(context)``). The app starts and stops it
+            in its lifespan.
     """
     if settings is None:
         settings = context.settings if context is not None else ServiceSettings.load()
@@ -85,7 +88,7 @@ def create_app(
     if context is None:
         context = ServiceContext.from_settings(settings)
     if queue is None:
-        queue = make_queue(context)
+        queue = _default_queue(settings, context, built_here=owns_context)
     metrics = Metrics(context.store)
     state = ServiceState(
         settings=settings,
@@ -119,6 +122,20 @@ def create_app(
         )
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app
+
+
+def _default_queue(settings: ServiceSettings, context: ServiceContext, *, built_here: bool) -> JobQueue:
+    """Embedded jobs go to a worker process when it can build the same context from the settings.
+
+    Drafting on threads of this process would hold the GIL that the event loop needs to answer
+    webhooks. A context passed in (tests, embedders with their own adapters) may not be
+    rebuildable in another process, so it keeps the threads.
+    """
+    if built_here and settings.queue_url is None and settings.job_process:
+        from replyassist.service.procqueue import ProcessQueue
+
+        return ProcessQueue(settings)
+    return make_queue(context)
 
 
 @asynccontextmanager

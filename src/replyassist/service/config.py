@@ -46,6 +46,7 @@ ENV_VARS: dict[str, str] = {
     "max_body_bytes": "REPLYASSIST_MAX_BODY_BYTES",
     "rate_limit_per_minute": "REPLYASSIST_RATE_LIMIT",
     "workers": "REPLYASSIST_WORKERS",
+    "job_process": "REPLYASSIST_JOB_PROCESS",
     "job_lease_seconds": "REPLYASSIST_JOB_LEASE_SECONDS",
     "job_max_attempts": "REPLYASSIST_JOB_MAX_ATTEMPTS",
     "sweep_interval_seconds": "REPLYASSIST_SWEEP_INTERVAL_SECONDS",
@@ -95,6 +96,10 @@ class ServiceSettings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     workers: int = Field(default=8, ge=1, le=512)
+    job_process: bool = Field(
+        default=True,
+        description="in-process jobs run in a worker process the service starts (False: threads of the API process)",
+    )
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
@@ -282,7 +287,8 @@ class ServiceSettings(BaseModel):
 
     def _check_queue(self) -> str:
         if self.queue_url is None:
-            return f"in-process jobs ({self.workers} workers)"
+            where = "a worker process" if self.job_process else "the service process"
+            return f"in-process jobs ({self.workers} workers in {where})"
         try:
             import redis
         except ImportError:

@@ -121,6 +121,13 @@ class Store:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._engine = create_store_engine(normalize_database_url(url), engine_kwargs)
         self.dialect: str = self._engine.dialect.name
+        # Built once: webhook intake is the hot path, and a fresh statement per event costs more
+        # Python (construction, cache key) than SQLite takes to run it.
+        self._record_insert = (
+            self._insert(webhook_jobs)
+            .on_conflict_do_nothing(index_elements=["helpdesk", "event_id"])
+            .returning(*webhook_jobs.c)
+        )
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Store:
@@ -228,14 +235,13 @@ class Store:
             "occurred_at": event.occurred_at,
             "data": _jsonable(event.data),
         }
-        insert = self._insert(webhook_jobs).values(**values)
-        insert = insert.on_conflict_do_nothing(index_elements=["helpdesk", "event_id"]).returning(
-            webhook_jobs.c.id
-        )
         key = (webhook_jobs.c.helpdesk == event.helpdesk) & (webhook_jobs.c.event_id == event_id)
         with self._translate(), self._engine.begin() as conn:
-            created = conn.execute(insert).first() is not None
-            row = conn.execute(sa.select(webhook_jobs).where(key)).one()
+            # One statement for a new event (the common case): the insert returns the stored row.
+            row = conn.execute(self._record_insert, values).first()
+            created = row is not None
+            if row is None:
+                row = conn.execute(sa.select(webhook_jobs).where(key)).one()
         return job_from_row(row), created
 
     def get_job(self, job_id: str) -> JobRecord | None:
