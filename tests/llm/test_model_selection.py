@@ -44,6 +44,18 @@ def test_a_chat_openai_object_pointed_at_a_compatible_server(
     assert server.chat_requests[0].response_format == "json_schema"
 
 
+def test_an_openai_model_older_than_structured_outputs_is_asked_with_tool_calling(
+    kb: KnowledgeBase, server: FakeOpenAIServer
+) -> None:
+    server.handler = answer_citing_shown(ANSWER)
+    model = ChatOpenAI(model="gpt-4", api_key=KEY, base_url=server.base_url, max_retries=0)
+    draft = ReplyAssistant(kb, llm=model, policy=POLICY).draft(tweet())
+    assert draft.composer == "openai:gpt-4"
+    assert draft.text.startswith("Hi Maria")
+    [request] = server.chat_requests
+    assert request.wants_tool and request.response_format is None
+
+
 def test_a_model_string_with_key_and_url_from_the_environment(
     kb: KnowledgeBase, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

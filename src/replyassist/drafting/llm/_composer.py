@@ -34,7 +34,13 @@ from replyassist.drafting.llm._checks import clean_body, map_passage_ids, reply_
 from replyassist.drafting.llm._context import draft_prompt
 from replyassist.drafting.llm._prompts import PromptSet, load_prompts
 from replyassist.drafting.llm._retry import DeadlineExceeded, RetryPolicy, call_with_retries
-from replyassist.drafting.llm._schema import ModelReply, PartialText, UnparseableReply, parse_reply_text
+from replyassist.drafting.llm._schema import (
+    ModelReply,
+    PartialText,
+    UnparseableReply,
+    parse_reply_text,
+    schema_reply,
+)
 from replyassist.drafting.llm._settings import ModelSettings, require_openai_extra
 from replyassist.drafting.llm._translate import classify, redact, scrub, to_model_error
 from replyassist.models import Decision, DraftWarning
@@ -49,6 +55,13 @@ __all__ = ["LLMComposer", "StructuredOutput"]
 logger = logging.getLogger("replyassist.llm")
 
 _DOWNGRADE: dict[str, StructuredOutput] = {"json_schema": "function_calling", "function_calling": "json_text"}
+
+
+def _predates_json_schema(model_name: object) -> bool:
+    """OpenAI models older than structured outputs (the models LangChain's own check steps down for)."""
+    return isinstance(model_name, str) and (
+        model_name.startswith(("gpt-3", "gpt-4-")) or model_name == "gpt-4"
+    )
 
 
 class LLMComposer:
@@ -126,6 +139,7 @@ class LLMComposer:
         self._requested_mode: StructuredOutput = structured_output
         self._mode: StructuredOutput | None = None if structured_output == "auto" else structured_output
         self._structured: dict[str, Runnable[Any, Any]] = {}
+        self._bound: dict[str, Runnable[Any, Any]] = {}
         self._fallback = fallback
         self.fallback_on_error = fallback_on_error
         self._lock = threading.Lock()
@@ -180,7 +194,10 @@ class LLMComposer:
 
         chat = self._chat if self._chat is not None else None
         if self._settings is not None or "OpenAI" in type(chat).__name__:
-            return "json_schema"
+            model_name = (
+                self._settings.model if self._settings is not None else getattr(chat, "model_name", "")
+            )
+            return "function_calling" if _predates_json_schema(model_name) else "json_schema"
         if chat is not None and type(chat).bind_tools is not BaseChatModel.bind_tools:
             return "function_calling"
         return "json_text"
@@ -196,28 +213,38 @@ class LLMComposer:
         return [v for v in values if v and v != "not-needed"]
 
     def _structured_runnable(self, mode: StructuredOutput) -> Runnable[Any, Any]:
+        """LangChain's structured-output chain, for tool calling (JSON schema uses :meth:`_bound_runnable`)."""
         runnable = self._structured.get(mode)
         if runnable is None:
-            kwargs: dict[str, Any] = {"method": mode, "include_raw": True}
-            if mode == "json_schema":
-                kwargs["strict"] = True
-            runnable = self.chat_model.with_structured_output(ModelReply, **kwargs)
+            runnable = self.chat_model.with_structured_output(ModelReply, method=mode, include_raw=True)
             self._structured[mode] = runnable
         return runnable
 
-    def _streaming_runnable(self, mode: StructuredOutput) -> Runnable[Any, Any]:
-        chat = self.chat_model
-        if mode == "json_schema":
-            schema = ModelReply.model_json_schema()
-            return chat.bind(
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": "ModelReply", "schema": schema, "strict": True},
-                }
-            )
-        if mode == "function_calling":
-            return chat.bind_tools([ModelReply], tool_choice="ModelReply")
-        return chat
+    def _bound_runnable(self, mode: StructuredOutput) -> Runnable[Any, Any]:
+        """The chat model with the output format bound, built once per mode.
+
+        For JSON schema this replaces ``with_structured_output``: its chain (sequence, assign,
+        parallel, fallbacks, parsers run in executor threads) cost more CPU per draft than the
+        rest of the model path, for a parse that ``ModelReply.model_validate_json`` does alone.
+        The schema sent is the one the SDK would derive from ``ModelReply`` (strict).
+        """
+        runnable = self._bound.get(mode)
+        if runnable is None:
+            chat = self.chat_model
+            if mode == "json_schema":
+                schema = ModelReply.model_json_schema()
+                runnable = chat.bind(
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": "ModelReply", "schema": schema, "strict": True},
+                    }
+                )
+            elif mode == "function_calling":
+                runnable = chat.bind_tools([ModelReply], tool_choice="ModelReply")
+            else:
+                runnable = chat
+            self._bound[mode] = runnable
+        return runnable
 
     # -- one model call ------------------------------------------------------------------------
 
@@ -232,6 +259,10 @@ class LLMComposer:
                 raw = await self.chat_model.ainvoke(messages)
                 payload = message_text(raw)
                 return payload, None
+            if mode == "json_schema":
+                raw = await self._bound_runnable(mode).ainvoke(messages)
+                payload = message_text(raw)
+                return payload, schema_reply(payload)
             out = await self._structured_runnable(mode).ainvoke(messages)
             raw = out.get("raw") if isinstance(out, dict) else None
             parsed = out.get("parsed") if isinstance(out, dict) else None
@@ -458,7 +489,7 @@ class LLMComposer:
             mode = self.structured_output
             prompt = draft_prompt(request, self.prompts, json_in_text=mode == "json_text")
             messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
-            runnable = self._streaming_runnable(mode)
+            runnable = self._bound_runnable(mode)
             try:
                 stream, first, started = await call_with_retries(
                     functools.partial(self._open_stream, runnable, messages, meter),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["ModelReply", "PartialText", "UnparseableReply", "parse_reply_text"]
+__all__ = ["ModelReply", "PartialText", "UnparseableReply", "parse_reply_text", "schema_reply"]
 
 
 class ModelReply(BaseModel):
@@ -69,6 +69,18 @@ def parse_reply_text(text: str) -> ModelReply:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
         raise UnparseableReply(f"the JSON answer does not fit the reply schema: {problems}") from exc
+
+
+def schema_reply(text: str) -> ModelReply | None:
+    """The reply from an answer written to the JSON schema, or ``None`` when it does not fit it exactly.
+
+    The fast path for ``json_schema`` output; ``None`` leaves the answer to :func:`parse_reply_text`,
+    which reads what a looser server wrote or says why it cannot.
+    """
+    try:
+        return ModelReply.model_validate_json(text)
+    except ValidationError:
+        return None
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
