@@ -59,10 +59,36 @@ def _stemmer(language: str) -> Any:
     return stemmer
 
 
+# Stems already computed, per language: a stem depends on the word alone, and support text repeats the same
+# few thousand words, so the pure-Python stemmer (most of an offline draft's time) runs once per word. Shared
+# by threads (a dict's get and set are atomic; a race only stores the same stem twice) and bounded.
+_STEM_CACHE_SIZE = 50_000
+_stems: dict[str, dict[str, str]] = {}
+
+
+def _stem_function(language: str) -> Callable[[str], str] | None:
+    """A memoised ``stemWord`` of this thread's stemmer for ``language``, or ``None`` without a stemmer."""
+    stemmer = _stemmer(language)
+    if stemmer is None:
+        return None
+    cache = _stems.setdefault(language, {})
+
+    def stem(word: str) -> str:
+        found = cache.get(word)
+        if found is None:
+            found = stemmer.stemWord(word)
+            if len(cache) >= _STEM_CACHE_SIZE:
+                cache.clear()
+            cache[word] = found
+        return found
+
+    return stem
+
+
 def terms(text: str, language: str, stopwords: Iterable[str] = ()) -> list[str]:
     """Index terms of a text: stemmed words, and character bigrams for Chinese and Japanese."""
     stop = stopwords if isinstance(stopwords, frozenset | set) else frozenset(stopwords)
-    stemmer = _stemmer(language)
+    stem = _stem_function(language)
     out: list[str] = []
     shouting = text.isupper()
     for raw in _TOKEN.findall(text):
@@ -78,7 +104,7 @@ def terms(text: str, language: str, stopwords: Iterable[str] = ()) -> list[str]:
                 continue
         if (token in stop and not acronym) or (len(token) < 2 and not token.isdigit()):
             continue
-        out.append(stemmer.stemWord(token) if stemmer is not None and not token.isdigit() else token)
+        out.append(stem(token) if stem is not None and not token.isdigit() else token)
     return out
 
 
