@@ -189,6 +189,9 @@ def queued_messages(celery: Celery) -> int:
     stay so for an hour, and their jobs must not wait that long.
     """
     with celery.connection_for_write() as conn:
+        # Fail fast while Redis restarts: kombu's default reconnection loop would hold the sweeper
+        # (and every lost job behind it) for a minute or more; the sweeper counts a failure as "send".
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
         try:
             return int(conn.default_channel.queue_declare(queue=QUEUE_NAME, passive=True).message_count)
         except Exception as exc:
