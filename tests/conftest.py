@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from replyassist.testing.network import loopback_only
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -36,20 +36,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Clear credentials and proxies, and refuse connections to anything but loopback."""
     for name in _SECRET_VARS:
         monkeypatch.delenv(name, raising=False)
-    real_connect = socket.socket.connect
-
-    def guarded_connect(self: socket.socket, address: object) -> None:
-        host = address[0] if isinstance(address, tuple) else None
-        if isinstance(host, str):
-            try:
-                loopback = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                loopback = host == "localhost"
-            if not loopback:
-                raise RuntimeError(f"tests must not reach the network (tried {host})")
-        real_connect(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    loopback_only(monkeypatch)
     yield
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator
 
 import pytest
+from replyassist.testing.network import loopback_only
 
 from fake_zendesk import FakeZendesk, make_adapter
 from replyassist_zendesk import ZendeskAdapter
@@ -35,20 +34,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Clear credentials, proxies and zenpy's URL overrides; refuse connections beyond loopback."""
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
-    real_connect = socket.socket.connect
-
-    def guarded_connect(self: socket.socket, address: object) -> None:
-        host = address[0] if isinstance(address, tuple) else None
-        if isinstance(host, str):
-            try:
-                loopback = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                loopback = host == "localhost"
-            if not loopback:
-                raise RuntimeError(f"tests must not reach the network (tried {host})")
-        real_connect(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    loopback_only(monkeypatch)
     yield
 
 

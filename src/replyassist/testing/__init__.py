@@ -10,6 +10,7 @@
   articles, signed webhooks, injected failures and latency).
 - ``HelpdeskConformance`` / ``HelpdeskHarness``: the test suite every helpdesk adapter's tests
   subclass, and what their ``harness`` fixture returns (needs ``pytest``).
+- ``loopback_only(monkeypatch)``: refuse every connection beyond loopback for the rest of a test.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from replyassist.testing.fake_chat import FakeChatModel, model_reply
     from replyassist.testing.fake_helpdesk import FakeHelpdesk
     from replyassist.testing.fake_openai import FakeOpenAIServer, FakeReply, RecordedRequest
+    from replyassist.testing.network import loopback_only
 
 _EXPORTS = {
     "FakeChatModel": "replyassist.testing.fake_chat",
@@ -31,6 +33,7 @@ _EXPORTS = {
     "FakeReply": "replyassist.testing.fake_openai",
     "HelpdeskConformance": "replyassist.testing.conformance",
     "HelpdeskHarness": "replyassist.testing.conformance",
+    "loopback_only": "replyassist.testing.network",
     "RecordedRequest": "replyassist.testing.fake_openai",
     "model_reply": "replyassist.testing.fake_chat",
 }
@@ -47,5 +50,6 @@ __all__ = [
     "HelpdeskConformance",
     "HelpdeskHarness",
     "RecordedRequest",
+    "loopback_only",
     "model_reply",
 ]
