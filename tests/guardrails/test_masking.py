@@ -341,3 +341,57 @@ def test_unmask_with_all_kinds_round_trips_text_without_cards(text: str) -> None
     if "card" in result.counts:
         return
     assert result.vault.unmask(result.text, allow=KINDS) == text
+
+
+# --- the fast paths find what a full scan finds ------------------------------------------------
+
+
+def _full_scan(text: str) -> list[tuple[int, int, str]]:
+    """Every detector on every text, no shortcut: what ``mask`` must agree with."""
+    from replyassist.guardrails._patterns import DETECTORS
+
+    taken: list[tuple[int, int, str]] = []
+    for kind, detect in DETECTORS:
+        for start, end in detect(text):
+            if start < end and all(end <= s or start >= e for s, e, _ in taken):
+                taken.append((start, end, kind))
+    return sorted(taken)
+
+
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.kind) for s in mask(text).found]
+
+
+def test_skipping_detectors_for_texts_without_digits_or_at_signs_changes_nothing() -> None:
+    with TWCS.open(encoding="utf-8", newline="") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    texts += [text for _, text, _ in CASES]
+    texts += ["my password is Tangerine!", "Mi contraseña: correcaminos", "mail me at jo@example.com please"]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples" / "kb").rglob("*.md"))]
+    assert any(not any(c.isdigit() for c in t) for t in texts) and any(_spans(t) for t in texts)
+    for text in texts:
+        assert _spans(text) == _full_scan(text), text[:80]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), _NO_CARD_DIGITS))
+def test_mask_agrees_with_a_full_scan(text: str) -> None:
+    assert _spans(text) == _full_scan(text)
+
+
+def test_mask_passage_is_mask_with_each_ticket_numbering_its_own_placeholders() -> None:
+    from replyassist.guardrails.masking import mask_passage
+
+    passage = "Write to help@shop.example or call +44 20 7946 0321; jo@example.com handles refunds."
+    first, second = MaskVault(), MaskVault()
+    mask("my email is jo@example.com", vault=first)  # this ticket's [EMAIL_1] is the customer's
+    for _ in range(2):  # the second time the spans come from memory
+        a = mask_passage(passage, vault=first)
+        b = mask_passage(passage, vault=second)
+        assert a.text == mask(passage, vault=first).text
+        assert a.text == "Write to [EMAIL_2] or call [PHONE_1]; [EMAIL_1] handles refunds."
+        assert b.text == "Write to [EMAIL_1] or call [PHONE_1]; [EMAIL_2] handles refunds."
+    assert (
+        mask_passage(passage, kinds=("phone",)).text
+        == "Write to help@shop.example or call [PHONE_1]; jo@example.com handles refunds."
+    )

@@ -119,3 +119,20 @@ def test_long_threads_are_condensed_and_internal_notes_left_out(
     assert "earlier turns left out" in prompt
     whole_thread = "\n".join(m["text"] for m in messages)
     assert estimate_tokens(prompt) < estimate_tokens(whole_thread)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("", 0),
+        ("Hello world", 2),
+        ("internationalization", 4),  # a long Latin word: about five letters a token
+        ("order 1234567", 4),  # digits about three to a token
+        ("Straßenbahn", 4),  # other scripts' letters about three to a token
+        ("こんにちは", 5),  # CJK one each
+        ("Wait!? (really)", 7),  # each mark one
+        ("Hello world " * 3, 6),  # the same words count every time they appear
+    ],
+)
+def test_token_estimate_follows_its_rules(text: str, tokens: int) -> None:
+    assert estimate_tokens(text) == tokens

@@ -117,7 +117,7 @@ def _bounded_body(message: Message) -> str:
 
 def mask_request(request: ComposeRequest) -> tuple[ComposeRequest, MaskVault]:
     """The request with private data replaced by placeholders, and the vault to put values back."""
-    from replyassist.guardrails.masking import MaskVault, mask
+    from replyassist.guardrails.masking import MaskVault, mask, mask_passage
 
     vault = MaskVault()
 
@@ -133,7 +133,13 @@ def mask_request(request: ComposeRequest) -> tuple[ComposeRequest, MaskVault]:
     )
 
     def hit(h: SearchHit) -> SearchHit:
-        return h.model_copy(update={"passage": h.passage.model_copy(update={"text": masked(h.passage.text)})})
+        return h.model_copy(
+            update={
+                "passage": h.passage.model_copy(
+                    update={"text": mask_passage(h.passage.text, vault=vault).text}
+                )
+            }
+        )
 
     hits = [hit(h) for h in request.hits]
     by_id = {h.passage.id: h for h in hits}
@@ -186,13 +192,13 @@ def review_output(
     if "output" in checks:
         from replyassist.guardrails.injection import check_output
 
-        sources = [h.passage.text for h in hits] + conversation
+        passage_texts = [h.passage.text for h in hits]
         findings = check_output(
             text,
             forbidden=guard.forbidden,
             allowed_urls=allowed_urls(hits),
             # Contact details from an attack's own text are not the customer's: then only the KB's count.
-            allowed_contacts=_contacts([h.passage.text for h in hits] if guard.attack else sources),
+            allowed_contacts=_contacts(passage_texts, [] if guard.attack else conversation),
             system_texts=_system_texts(),
         )
         for finding in findings:
@@ -236,15 +242,18 @@ _TONE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it", "nl", "pl", "vi
 _UNTRUSTED = frozenset({"prompt_leak", "attack_payload", "persona_broken", "foreign_link", "foreign_contact"})
 
 
-def _contacts(texts: Sequence[str]) -> set[str]:
+def _contacts(passages: Sequence[str], conversation: Sequence[str]) -> set[str]:
     """Emails and phone numbers given in the KB passages or the conversation."""
-    from replyassist.guardrails.masking import mask
+    from replyassist.guardrails.masking import mask, mask_passage
 
     found: set[str] = set()
-    for text in texts:
-        for span in mask(text, kinds=("email", "phone")).found:
+    for text, scan in [(t, mask_passage) for t in passages] + [(t, mask) for t in conversation]:
+        for span in scan(text, kinds=_CONTACT_KINDS).found:
             found.add(text[span.start : span.end])
     return found
+
+
+_CONTACT_KINDS = ("email", "phone")
 
 
 @cache

@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .._errors import ConfigurationError
 from ._patterns import DETECTORS
 
-__all__ = ["KINDS", "MaskResult", "MaskVault", "MaskedSpan", "mask"]
+__all__ = ["KINDS", "MaskResult", "MaskVault", "MaskedSpan", "mask", "mask_passage"]
 
 #: Every kind of private data ``mask`` knows, in the order detectors run (earlier wins on overlap).
 KINDS: tuple[str, ...] = tuple(kind for kind, _ in DETECTORS)
@@ -205,16 +206,55 @@ def mask(text: str, *, kinds: Collection[str] | None = None, vault: MaskVault | 
     """
     if not isinstance(text, str):
         raise ConfigurationError(f"mask() needs a str, not {type(text).__name__}")
-    wanted = frozenset(KINDS) if kinds is None else _check_kinds(kinds)
-    vault = MaskVault() if vault is None else vault
+    wanted = _ALL_KINDS if kinds is None else _check_kinds(kinds)
+    return _apply(text, _find(text, wanted), vault)
+
+
+def mask_passage(
+    text: str, *, kinds: Collection[str] | None = None, vault: MaskVault | None = None
+) -> MaskResult:
+    """:func:`mask` for a KB passage: the same result, its detection remembered per text.
+
+    Passages come back draft after draft, and scanning a long one costs milliseconds. Only
+    the spans (positions and kinds) are remembered, never placeholders, so each ticket's
+    vault still numbers its own. Not for customer text: that is new every time, and
+    remembering it would keep private data in memory for no gain.
+    """
+    if not isinstance(text, str):
+        raise ConfigurationError(f"mask_passage() needs a str, not {type(text).__name__}")
+    wanted = _ALL_KINDS if kinds is None else _check_kinds(kinds)
+    return _apply(text, _find_remembered(text, wanted), vault)
+
+
+_ALL_KINDS = frozenset(KINDS)
+_NEEDS_DIGIT = _ALL_KINDS - {"email", "password"}
+"""Kinds whose every pattern has a digit in it: a text without one cannot hold them."""
+_DIGIT = re.compile(r"\d")
+
+
+def _find(text: str, wanted: frozenset[str]) -> tuple[tuple[int, int, str], ...]:
+    """The spans to mask, in order: ``(start, end, kind)``, earlier detectors winning overlaps."""
+    has_digit = _DIGIT.search(text) is not None
     taken: list[tuple[int, int, str]] = []
     for kind, detect in DETECTORS:
-        if kind not in wanted:
+        if (
+            kind not in wanted
+            or (not has_digit and kind in _NEEDS_DIGIT)
+            or (kind == "email" and "@" not in text)
+        ):
             continue
         for start, end in detect(text):
             if start < end and all(end <= s or start >= e for s, e, _ in taken):
                 taken.append((start, end, kind))
     taken.sort()
+    return tuple(taken)
+
+
+_find_remembered = lru_cache(maxsize=8192)(_find)
+
+
+def _apply(text: str, taken: tuple[tuple[int, int, str], ...], vault: MaskVault | None) -> MaskResult:
+    vault = MaskVault() if vault is None else vault
     parts: list[str] = []
     found: list[MaskedSpan] = []
     counts: dict[str, int] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["estimate_message_tokens", "estimate_tokens"]
 
@@ -22,19 +23,20 @@ MESSAGE_OVERHEAD = 4
 
 def estimate_tokens(text: str) -> int:
     """Estimated tokens in ``text``."""
-    total = 0
-    for match in _PIECE.finditer(text):
-        piece = match.group()
-        if piece.isdigit():
-            total += (len(piece) + 2) // 3
-        elif piece.isalpha():
-            cjk = len(_CJK.findall(piece))
-            rest = len(piece) - cjk
-            per = 5 if piece.isascii() else 3
-            total += cjk + ((rest + per - 1) // per if rest else 0)
-        else:
-            total += 1
-    return total
+    return sum(map(_piece_tokens, _PIECE.findall(text)))
+
+
+@lru_cache(maxsize=65536)
+def _piece_tokens(piece: str) -> int:
+    """Tokens of one word, number or mark (words repeat: each is counted once per process)."""
+    if piece.isdigit():
+        return (len(piece) + 2) // 3
+    if piece.isalpha():
+        cjk = len(_CJK.findall(piece))
+        rest = len(piece) - cjk
+        per = 5 if piece.isascii() else 3
+        return cjk + ((rest + per - 1) // per if rest else 0)
+    return 1
 
 
 def estimate_message_tokens(contents: Iterable[str]) -> int:
