@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from replyassist import ReplyAssistant
+from replyassist._errors import ConfigurationError
 from replyassist.service.config import ServiceSettings
 from replyassist.service.context import ServiceContext
 from replyassist.service.jobs import QueueUnavailable
@@ -40,7 +41,9 @@ def build_context(settings: ServiceSettings) -> ServiceContext:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> ServiceSettings:
-    return ServiceSettings(data_dir=tmp_path, helpdesks=[], sweep_interval_seconds=0.5, workers=2)
+    return ServiceSettings(
+        data_dir=tmp_path, helpdesks=[], sweep_interval_seconds=0.5, workers=4, job_processes=2
+    )
 
 
 @pytest.fixture
@@ -76,51 +79,98 @@ def wait_done(store: Store, job_ids: list[str], timeout: float = 60) -> dict[str
         time.sleep(0.2)
 
 
-def test_enqueued_jobs_are_drafted_and_posted_by_the_worker_process(store: Store, jobs: ProcessQueue) -> None:
+def test_enqueued_jobs_are_drafted_and_posted_by_each_worker_process(
+    store: Store, jobs: ProcessQueue
+) -> None:
     jobs.start()
     jobs.ping()
-    assert jobs.pid is not None and jobs.pid != os.getpid()
-    ids = [record(store, i) for i in range(3)]
+    pids = jobs.pids
+    assert len(pids) == 2 and os.getpid() not in pids
+    ids = [record(store, i) for i in range(TICKETS)]
     for job_id in ids:
         jobs.enqueue(job_id)
     assert set(wait_done(store, ids).values()) == {JobStatus.DONE}
+    ran_in: set[int] = set()
     for job_id in ids:
         stored = store.draft_for_job(job_id)
+        job = store.get_job(job_id)
         assert stored is not None and stored.draft.text
-        assert store.get_job(job_id).note_id  # type: ignore[union-attr]
+        assert job is not None and job.note_id and job.worker
+        ran_in.add(int(job.worker.split(":")[1]))  # host:pid:label:thread
+    assert ran_in == set(pids)  # handed out in turn: both processes drafted
+
+
+def test_jobs_are_spread_over_the_processes_and_never_more_processes_than_jobs_at_once(
+    tmp_path: Path,
+) -> None:
+    from replyassist.service.config import share_workers
+
+    assert share_workers(8, 3) == [3, 3, 2]
+    assert share_workers(96, 2) == [48, 48]
+    assert share_workers(2, 4) == [1, 1]
+    assert share_workers(1, 1) == [1]
+    settings = ServiceSettings(data_dir=tmp_path, helpdesks=[], workers=3, job_processes=8)
+    assert repr(ProcessQueue(settings)) == "ProcessQueue(workers=3, processes=3, running=False)"
+    assert "3 workers in 3 worker processes" in settings._check_queue()
+    assert ServiceSettings.load({"REPLYASSIST_JOB_PROCESSES": "3"}).job_processes == 3
+    assert 1 <= ServiceSettings(data_dir=tmp_path).job_processes <= 4
+    with pytest.raises(ConfigurationError, match="REPLYASSIST_JOB_PROCESSES"):
+        ServiceSettings.load({"REPLYASSIST_JOB_PROCESSES": "0"})
 
 
 def test_jobs_recorded_before_the_start_or_while_it_was_dead_are_not_lost(
     store: Store, jobs: ProcessQueue
 ) -> None:
-    before = record(store, 0)  # never enqueued: the worker process's first sweep finds it
+    before = record(store, 0)  # never enqueued: a worker process's first sweep finds it
     jobs.start()
     assert wait_done(store, [before])[before] is JobStatus.DONE
-    first = jobs.pid
-    assert first is not None
-    os.kill(first, signal.SIGKILL)
+    first = jobs.pids
+    for pid in first:
+        os.kill(pid, signal.SIGKILL)
     while_dead = [record(store, i) for i in (1, 2)]
     for job_id in while_dead:
-        with contextlib.suppress(QueueUnavailable):  # the pipe died with the process: the store has the job
+        with contextlib.suppress(
+            QueueUnavailable
+        ):  # the pipes died with the processes: the store has the job
             jobs.enqueue(job_id)
     assert set(wait_done(store, while_dead).values()) == {JobStatus.DONE}
-    assert jobs.pid not in (None, first)  # restarted by the service
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (len(jobs.pids) == 2 and set(jobs.pids).isdisjoint(first)):
+        time.sleep(0.1)
+    assert len(jobs.pids) == 2 and set(jobs.pids).isdisjoint(first)  # both restarted by the service
     jobs.ping()
+
+
+def test_while_one_process_is_dead_the_other_takes_its_jobs(store: Store, jobs: ProcessQueue) -> None:
+    jobs.start()
+    wait_done(store, [])
+    victim, survivor = jobs.pids
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.5)  # the service notices the death
+    with pytest.raises(QueueUnavailable, match="job process 0"):
+        jobs.ping()  # not ready while a process is missing
+    ids = [record(store, i) for i in range(4)]
+    for job_id in ids:
+        jobs.enqueue(job_id)  # no error: the living process takes them
+    assert set(wait_done(store, ids, timeout=20).values()) == {JobStatus.DONE}
+    ran_in = {int(store.get_job(j).worker.split(":")[1]) for j in ids}  # type: ignore[union-attr]
+    assert survivor in ran_in and victim not in ran_in  # (the restarted process may take some too)
 
 
 def test_a_stopped_queue_refuses_jobs_and_leaves_them_pending(store: Store, jobs: ProcessQueue) -> None:
     jobs.start()
-    pid = jobs.pid
+    pids = jobs.pids
     jobs.stop()
-    assert jobs.pid is None
+    assert jobs.pids == [] and jobs.pid is None
     with pytest.raises(QueueUnavailable):
         jobs.ping()
     job_id = record(store, 3)
     with pytest.raises(QueueUnavailable):
         jobs.enqueue(job_id)
     assert store.get_job(job_id).status is JobStatus.PENDING  # type: ignore[union-attr]
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # type: ignore[arg-type]
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_the_service_built_from_settings_drafts_in_its_worker_process_once_per_event(

@@ -78,7 +78,7 @@ def create_app(
             store closed when the app shuts down).
         queue: where webhook jobs go; default: Celery when ``queue_url`` is set; else, when the
             app builds its context from the settings and ``settings.job_process`` is on (as
-            ``replyassist serve`` runs), a worker process (:class:`~.procqueue.ProcessQueue`);
+            ``replyassist serve`` runs), worker processes (:class:`~.procqueue.ProcessQueue`);
             else threads of this process (``make_queue(context)``). The app starts and stops it
             in its lifespan.
     """
@@ -125,7 +125,7 @@ def create_app(
 
 
 def _default_queue(settings: ServiceSettings, context: ServiceContext, *, built_here: bool) -> JobQueue:
-    """Embedded jobs go to a worker process when it can build the same context from the settings.
+    """Embedded jobs go to worker processes when it can build the same context from the settings.
 
     Drafting on threads of this process would hold the GIL that the event loop needs to answer
     webhooks. A context passed in (tests, embedders with their own adapters) may not be

@@ -76,7 +76,7 @@ def _run(settings: ServiceSettings) -> None:
 
     level = settings.log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Without a queue URL, jobs run in a worker process the app starts and restarts (unless
+    # Without a queue URL, jobs run in worker processes the app starts and restarts (unless
     # REPLYASSIST_JOB_PROCESS=false): drafting then never holds the GIL the event loop needs.
     # uvicorn picks uvloop and httptools when installed (the `server` extra).
     app = create_app(settings)

@@ -47,6 +47,7 @@ ENV_VARS: dict[str, str] = {
     "rate_limit_per_minute": "REPLYASSIST_RATE_LIMIT",
     "workers": "REPLYASSIST_WORKERS",
     "job_process": "REPLYASSIST_JOB_PROCESS",
+    "job_processes": "REPLYASSIST_JOB_PROCESSES",
     "job_lease_seconds": "REPLYASSIST_JOB_LEASE_SECONDS",
     "job_max_attempts": "REPLYASSIST_JOB_MAX_ATTEMPTS",
     "sweep_interval_seconds": "REPLYASSIST_SWEEP_INTERVAL_SECONDS",
@@ -61,6 +62,26 @@ CONFIG_ENV_VAR = "REPLYASSIST_CONFIG"
 _SECRET_FIELDS = {"database_url", "queue_url"}
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+/?$")
+
+
+def _default_job_processes() -> int:
+    """One job process per core, at most 4: drafting is CPU work between model calls, one process
+    runs Python on one core at a time, and each process holds its own copy of the KB index."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def share_workers(workers: int, processes: int) -> list[int]:
+    """How many jobs each of ``processes`` runs at once: ``workers`` in all, as even as can be.
+
+    Never more processes than jobs at once (a process with no thread would only cost memory).
+
+    >>> share_workers(8, 3)
+    [3, 3, 2]
+    >>> share_workers(2, 4)
+    [1, 1]
+    """
+    processes = max(1, min(processes, workers))
+    return [workers // processes + (1 if i < workers % processes else 0) for i in range(processes)]
 
 
 def normalize_database_url(url: str) -> str:
@@ -98,7 +119,13 @@ class ServiceSettings(BaseModel):
     workers: int = Field(default=8, ge=1, le=512)
     job_process: bool = Field(
         default=True,
-        description="in-process jobs run in a worker process the service starts (False: threads of the API process)",
+        description="in-process jobs run in worker processes the service starts (False: threads of the API process)",
+    )
+    job_processes: int = Field(
+        default_factory=lambda: _default_job_processes(),
+        ge=1,
+        le=64,
+        description="how many worker processes share the in-process jobs (default: one per core, at most 4)",
     )
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
@@ -287,7 +314,12 @@ class ServiceSettings(BaseModel):
 
     def _check_queue(self) -> str:
         if self.queue_url is None:
-            where = "a worker process" if self.job_process else "the service process"
+            processes = len(share_workers(self.workers, self.job_processes))
+            where = (
+                f"{processes} worker process{'es' if processes > 1 else ''}"
+                if self.job_process
+                else "the service process"
+            )
             return f"in-process jobs ({self.workers} workers in {where})"
         try:
             import redis
