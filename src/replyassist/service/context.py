@@ -6,6 +6,7 @@ shared by every thread: the store's engine, the adapters and the assistant are t
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from replyassist.service.store import Store
 if TYPE_CHECKING:
     from replyassist.service.config import ServiceSettings
 
-__all__ = ["ServiceContext", "load_adapters"]
+__all__ = ["ServiceContext", "load_adapters", "settle_collector"]
 
 _log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ class ServiceContext:
         behind it. The drafting tables (language profiles, guardrail patterns, stemmers), built
         on first use and cached: a burst of jobs on a fresh worker would build them once per
         thread, in the CPU time of those jobs. One offline draft of a sample message builds
-        them without calling the model.
+        them without calling the model. Then what was built is kept out of the garbage
+        collector's sight (:func:`settle_collector`).
         """
         getattr(self.assistant.composer, "chat_model", None)
         offline = ReplyAssistant(self.assistant.kb, policy=self.assistant.policy)
@@ -87,10 +89,34 @@ class ServiceContext:
             offline.draft(Ticket.from_text(_WARM_UP_MESSAGE, channel=Channel.EMAIL, customer="Alex"))
         except Exception:  # the first job will meet the same failure and report it where it belongs
             _log.warning("warming up the drafting path failed", exc_info=True)
+        settle_collector()
 
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()
+
+
+_YOUNG_THRESHOLD = 10_000
+"""Allocations between two collections of the youngest generation (CPython's default: 700)."""
+
+
+def settle_collector() -> None:
+    """Keep the garbage collector off what the process built to live as long as it does.
+
+    A service process holds hundreds of thousands of long-lived objects (the KB index, the
+    model client, the imported modules), and CPython's collector walks all of them at every
+    full collection: with dozens of drafts in flight that cost ~2 ms of CPU per draft, and
+    the young generations, collected every 700 allocations, ~1 ms more. ``gc.freeze()`` moves
+    what exists now out of the collector's sight (it is never freed anyway), and a larger
+    young-generation threshold collects the drafts' short-lived objects less often (they
+    are mostly freed by reference counting, not by the collector). Only for processes the
+    service owns (API, job processes, Celery workers): the library never touches the
+    collector.
+    """
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, _YOUNG_THRESHOLD), middle, old)
 
 
 def load_adapters(
