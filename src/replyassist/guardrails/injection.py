@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import importlib
 import itertools
 import json
 import re
@@ -194,6 +195,147 @@ def _cues() -> tuple[_Cue, ...]:
     )
 
 
+# How much of a cue's first word the gate compares: enough to tell "ignore" from "if", and
+# short enough that one key per length covers every cue.
+_GATE_PREFIX = 6
+_WORD_RUN = re.compile(r"\w+")
+_ASCII_LOWER = re.compile(r"[a-z]")
+_LEET_DIGIT = re.compile(r"[013457]")
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+_Heads = set[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """Which cues could match a reading, told from its words without running the cues.
+
+    Most cues start with a word boundary and one of a few words ("ignore", "disregard"…), so a
+    reading with none of those words cannot match them; on a support tweet that leaves a handful
+    of the ~90 cues to run. The keys are read off each cue's parsed pattern, so a cue added to
+    ``injection_cues.json`` is gated too, and one the analysis cannot vouch for always runs.
+    """
+
+    exact: dict[str, frozenset[int]]
+    """A match starts with a whole word equal to the key (the pattern has a space after it)."""
+    prefix: dict[str, frozenset[int]]
+    """A match starts with a word that begins with the key (at most ``_GATE_PREFIX`` letters)."""
+    lengths: tuple[int, ...]
+    """The lengths of the ``prefix`` keys."""
+    inside: tuple[tuple[str, int], ...]
+    """A match starts with this string, not known to be at a word start (CJK cues, mostly)."""
+    inside_ascii: tuple[tuple[str, int], ...]
+    """The ``inside`` strings an ASCII reading can hold."""
+    always: frozenset[int]
+
+
+def _heads(items: list[Any], anchored: bool) -> _Heads | None:
+    """The literal strings every match of ``items`` starts with, each with whether it starts at a
+    word boundary; ``None`` when some match could start otherwise (a class, ``\\w``, an empty
+    match). ``items`` is a pattern parsed by :mod:`re`'s own parser, so nothing is guessed."""
+    if not items:
+        return None
+    op, arg = items[0]
+    name, rest = str(op), items[1:]
+    if name == "LITERAL":
+        run = [chr(arg)]
+        for next_op, next_arg in rest:
+            if str(next_op) != "LITERAL":
+                break
+            run.append(chr(next_arg))
+        return {("".join(run), anchored)}
+    if name == "AT":
+        return _heads(rest, anchored or str(arg) == "AT_BOUNDARY")
+    if name in ("ASSERT", "ASSERT_NOT"):
+        return _heads(rest, anchored)  # zero-width: the match starts at the same place
+    if name == "SUBPATTERN":
+        _, add_flags, del_flags, inner = arg
+        return None if add_flags or del_flags else _heads([*inner, *rest], anchored)
+    if name in _REPEATS:
+        low, high, inner = arg
+        if high == 0:
+            return _heads(rest, anchored)
+        first = _heads(list(inner), anchored)
+        if first is None or low > 0:
+            return first
+        skipped = _heads(rest, anchored)
+        return None if skipped is None else first | skipped
+    if name == "BRANCH":
+        alternatives = list(arg[1])
+    elif name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
+        alternatives = [[item] for item in arg]  # "(?:e|a)", which the parser turns into "[ea]"
+    else:
+        return None
+    found: _Heads = set()
+    for alternative in alternatives:
+        heads = _heads([*alternative, *rest], anchored)
+        if heads is None:
+            return None
+        found |= heads
+    return found
+
+
+def _cue_heads(pattern: re.Pattern[str]) -> _Heads | None:
+    if pattern.flags & (re.IGNORECASE | re.ASCII | re.LOCALE):
+        return None  # the gate compares words as written, with Unicode word boundaries
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        return _heads(list(parser.parse(pattern.pattern)), False)
+    except Exception:  # a Python whose parser differs: run the cue, never miss it
+        return None
+
+
+@cache
+def _gate() -> _Gate:
+    exact: dict[str, set[int]] = {}
+    prefix: dict[str, set[int]] = {}
+    inside: list[tuple[str, int]] = []
+    always: set[int] = set()
+    for index, cue in enumerate(_cues()):
+        heads = _cue_heads(cue.pattern)
+        if heads is None:
+            always.add(index)
+            continue
+        for literal, anchored in sorted(heads):
+            word = _WORD_RUN.match(literal) if anchored else None
+            if word is None:
+                inside.append((literal, index))
+            elif word.end() < len(literal):
+                exact.setdefault(word.group(), set()).add(index)
+            else:
+                prefix.setdefault(word.group()[:_GATE_PREFIX], set()).add(index)
+    return _Gate(
+        exact={k: frozenset(v) for k, v in exact.items()},
+        prefix={k: frozenset(v) for k, v in prefix.items()},
+        lengths=tuple(sorted({len(k) for k in prefix})),
+        inside=tuple(inside),
+        inside_ascii=tuple((literal, i) for literal, i in inside if literal.isascii()),
+        always=frozenset(always),
+    )
+
+
+@lru_cache(maxsize=16384)
+def _word_cues(word: str) -> frozenset[int]:
+    """The cues a match could start with ``word`` for; remembered, since messages share words."""
+    gate = _gate()
+    found = set(gate.exact.get(word, ()))
+    for n in gate.lengths:
+        found.update(gate.prefix.get(word[:n], ()))
+    return frozenset(found)
+
+
+def _cues_for(reading: str, only: frozenset[str] | None) -> list[_Cue]:
+    """The cues that could match ``reading``, in their file order (the order spans are found in)."""
+    gate = _gate()
+    hit = set(gate.always)
+    hit.update(*map(_word_cues, set(_WORD_RUN.findall(reading))))
+    # Cues that start inside a word (Chinese, Japanese) only matter for non-ASCII readings.
+    for literal, index in gate.inside if not reading.isascii() else gate.inside_ascii:
+        if index not in hit and literal in reading:
+            hit.add(index)
+    cues = _cues()
+    return [cues[i] for i in sorted(hit) if only is None or cues[i].kind in only]
+
+
 @lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
     if char in _ZERO_WIDTH:
@@ -209,8 +351,41 @@ def _fold_char(char: str) -> str:
     return "".join(c if c.isalnum() else " " for c in folded)
 
 
+# ASCII folds one character to one: lower case or a space; NUL stands in for a sentence end.
+_ASCII_FOLD = {i: chr(i).lower() if chr(i).isalnum() else " " for i in range(1, 128)} | {0: "."}
+_ASCII_STOP = re.compile(r"\n|[.!?](?=\s|\Z)")
+_GAP = re.compile(r"[ .]+")
+
+
+def _normalize_ascii(text: str) -> tuple[str, list[int]]:
+    """:func:`_normalize` for ASCII text without NUL, a run of gaps at a time rather than a
+    character at a time: a gap becomes one ``.`` if it holds a sentence end, else one space
+    (none at the start)."""
+    marked = _ASCII_STOP.sub("\x00", text).translate(_ASCII_FOLD)
+    pieces: list[str] = []
+    where: list[int] = []
+    done = 0
+    for gap in _GAP.finditer(marked):
+        start, end = gap.span()
+        pieces.append(marked[done:start])
+        where.extend(range(done, start))
+        stop = marked.find(".", start, end)
+        if stop >= 0:
+            pieces.append(".")
+            where.append(stop)
+        elif start:
+            pieces.append(" ")
+            where.append(start)
+        done = end
+    pieces.append(marked[done:])
+    where.extend(range(done, len(marked)))
+    return "".join(pieces), where
+
+
 def _normalize(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` for matching; return the folded text and each character's original offset."""
+    if text.isascii() and "\x00" not in text:
+        return _normalize_ascii(text)
     out: list[str] = []
     where: list[int] = []
     for i, char in enumerate(text):
@@ -249,10 +424,11 @@ def _unspace(folded: str, where: list[int]) -> tuple[str, list[int]] | None:
 def _variants(folded: str) -> list[tuple[str, bool, frozenset[str] | None]]:
     """Readings of the folded text: (text, obfuscated?, kinds to look for or None for all)."""
     out: list[tuple[str, bool, frozenset[str] | None]] = [(folded, False, None)]
-    leet = _LEET_TOKEN.sub(lambda m: m.group().translate(_LEET), folded)
-    if leet != folded:
-        out.append((leet, True, None))
-    if any("a" <= c <= "z" for c in folded):
+    if _LEET_DIGIT.search(folded):  # no digit to read as a letter: the same text again
+        leet = _LEET_TOKEN.sub(lambda m: m.group().translate(_LEET), folded)
+        if leet != folded:
+            out.append((leet, True, None))
+    if _ASCII_LOWER.search(folded):
         out.append((codecs.encode(folded, "rot13"), True, _STRONG))
     return out
 
@@ -260,8 +436,11 @@ def _variants(folded: str) -> list[tuple[str, bool, frozenset[str] | None]]:
 def _scan(text: str) -> tuple[dict[str, float], list[InjectionSpan], bool]:
     """Run the cues on every reading of ``text``; return weights per kind, spans, obfuscation seen."""
     folded, where = _normalize(text)
-    raw_folded = " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
-    hidden = any(c in _ZERO_WIDTH for c in text) or any(c in _HOMOGLYPHS for c in text)
+    hidden = not (_ZERO_WIDTH.isdisjoint(text) and _HOMOGLYPHS.keys().isdisjoint(text))
+    # Only a text with hidden characters asks whether a match is visible as written.
+    raw_folded = (
+        " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) if hidden else ""
+    )
     weights: dict[str, float] = {}
     spans: list[InjectionSpan] = []
     readings: list[tuple[str, list[int], bool, frozenset[str] | None]] = [
@@ -286,9 +465,7 @@ def _scan(text: str) -> tuple[dict[str, float], list[InjectionSpan], bool]:
             weights["ignore_instructions"] = max(weights.get("ignore_instructions", 0.0), weight)
             spans.append(InjectionSpan("ignore_instructions", m.start(), m.end()))
     for reading, offsets, tricky, only in readings:
-        for cue in _cues():
-            if only is not None and cue.kind not in only:
-                continue
+        for cue in _cues_for(reading, only):
             for m in cue.pattern.finditer(reading):
                 start, end = offsets[m.start()], offsets[max(m.end() - 1, m.start())] + 1
                 span = InjectionSpan(cue.kind, start, end)
@@ -368,7 +545,9 @@ _QUOTE_THEN_VERB = re.compile(
 
 
 def _payloads(text: str) -> tuple[str, ...]:
-    clean = "".join(c for c in text if c not in _ZERO_WIDTH).replace("_", " ")
+    if not _ZERO_WIDTH.isdisjoint(text):
+        text = "".join(c for c in text if c not in _ZERO_WIDTH)
+    clean = text.replace("_", " ")
     found: list[str] = []
     for verb in _PRINT_VERB.finditer(clean):
         quote = _QUOTED.search(clean[verb.end() : verb.end() + 260])

@@ -88,6 +88,7 @@ def _card_like(value: str) -> bool:
     return False
 
 
+_ANY_DIGIT = re.compile(r"\d")
 _URLS_HANDLES = re.compile(r"https?://\S+|www\.\S+|(?<!\S)[^\s@]+@[^\s@]+\.\w+|@\w+")
 
 
@@ -122,8 +123,10 @@ def extract_mentions(text: str, limit: int = MAX_MENTIONS) -> list[str]:
     """
     if not text:
         return []
-    patterns = _compiled()
     masked = _mask(text)
+    if not _ANY_DIGIT.search(masked):
+        return []  # every pattern (ids, flights, amounts, dates, products) needs a digit
+    patterns = _compiled()
     spans: list[tuple[int, int, int]] = []  # (priority, start, end)
 
     def take(priority: int, pattern: re.Pattern[str], check: bool = False) -> None:
