@@ -24,11 +24,14 @@ from replyassist.drafting.llm._calls import (
     StructuredOutput,
     UsageHolder,
     close_stream,
+    filtered_on_azure,
+    format_in_body,
     max_usage,
     message_text,
     next_or_none,
     open_stream,
     payload_of,
+    unfinished_answer,
 )
 from replyassist.drafting.llm._checks import clean_body, map_passage_ids, reply_warnings, sign_off_for
 from replyassist.drafting.llm._context import draft_prompt
@@ -62,6 +65,14 @@ def _predates_json_schema(model_name: object) -> bool:
     return isinstance(model_name, str) and (
         model_name.startswith(("gpt-3", "gpt-4-")) or model_name == "gpt-4"
     )
+
+
+def _response_format() -> dict[str, Any]:
+    """The strict JSON schema of ``ModelReply``, as the SDK would derive it (a fresh dict per binding)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "ModelReply", "schema": ModelReply.model_json_schema(), "strict": True},
+    }
 
 
 class LLMComposer:
@@ -140,6 +151,7 @@ class LLMComposer:
         self._mode: StructuredOutput | None = None if structured_output == "auto" else structured_output
         self._structured: dict[str, Runnable[Any, Any]] = {}
         self._bound: dict[str, Runnable[Any, Any]] = {}
+        self._schema_route: tuple[Runnable[Any, Any], bool] | None = None
         self._fallback = fallback
         self.fallback_on_error = fallback_on_error
         self._lock = threading.Lock()
@@ -232,19 +244,29 @@ class LLMComposer:
         if runnable is None:
             chat = self.chat_model
             if mode == "json_schema":
-                schema = ModelReply.model_json_schema()
-                runnable = chat.bind(
-                    response_format={
-                        "type": "json_schema",
-                        "json_schema": {"name": "ModelReply", "schema": schema, "strict": True},
-                    }
-                )
+                runnable = chat.bind(response_format=_response_format())
             elif mode == "function_calling":
                 runnable = chat.bind_tools([ModelReply], tool_choice="ModelReply")
             else:
                 runnable = chat
             self._bound[mode] = runnable
         return runnable
+
+    def _schema_call(self) -> tuple[Runnable[Any, Any], bool]:
+        """The runnable for one JSON-schema answer, and whether it sends the format in ``extra_body``.
+
+        For ``ChatOpenAI`` the format goes in ``extra_body`` (see ``format_in_body``): the same
+        request, without the SDK's ``.parse()``. Streaming keeps :meth:`_bound_runnable`.
+        """
+        cached = self._schema_route
+        if cached is None:
+            extra = format_in_body(self.chat_model, _response_format())
+            if extra is None:
+                cached = (self._bound_runnable("json_schema"), False)
+            else:
+                cached = (self.chat_model.bind(extra_body=extra), True)
+            self._schema_route = cached
+        return cached
 
     # -- one model call ------------------------------------------------------------------------
 
@@ -260,7 +282,21 @@ class LLMComposer:
                 payload = message_text(raw)
                 return payload, None
             if mode == "json_schema":
-                raw = await self._bound_runnable(mode).ainvoke(messages)
+                runnable, in_body = self._schema_call()
+                if not in_body:
+                    raw = await runnable.ainvoke(messages)
+                else:
+                    try:
+                        message = await runnable.ainvoke(messages)
+                    except ValueError as exc:
+                        filtered = filtered_on_azure(exc)
+                        if filtered is None:
+                            raise
+                        raise filtered from exc
+                    unfinished = unfinished_answer(message)
+                    if unfinished is not None:
+                        raise unfinished  # as .parse() did: before the answer counts as received
+                    raw = message
                 payload = message_text(raw)
                 return payload, schema_reply(payload)
             out = await self._structured_runnable(mode).ainvoke(messages)
