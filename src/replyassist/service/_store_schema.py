@@ -1,4 +1,5 @@
-"""The store's tables, as SQLAlchemy Core objects the queries are written against.
+"""The store's tables, as SQLAlchemy Core objects the queries are written against, and the
+statements the job path runs, built once (:class:`Statements`).
 
 The schema itself is created by the Alembic migrations in ``migrations/versions``; these
 objects must describe the same tables (``tests/service/test_store.py`` checks that a migrated
@@ -26,10 +27,20 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    Update,
+    bindparam,
+    case,
+    func,
+    select,
     text,
+    update,
 )
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-__all__ = ["UTCDateTime", "api_tokens", "drafts", "feedback", "metadata", "webhook_jobs"]
+from replyassist.service._store_records import JobStatus
+
+__all__ = ["Statements", "UTCDateTime", "api_tokens", "drafts", "feedback", "metadata", "webhook_jobs"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -146,3 +157,137 @@ api_tokens = Table(
         postgresql_where=text("revoked_at IS NULL"),
     ),
 )
+
+
+class Statements:
+    """The statements a job runs, built once per store and run with a dict of parameters.
+
+    Building ``sa.update(…).where(…).values(…)`` afresh on every call costs more CPU
+    (coercions, bind parameters, a new cache key) than SQLite or PostgreSQL take to run it;
+    a statement built once keeps its compiled form in the engine's cache and its cache key
+    memoized. The values that change per call are ``bindparam``s named ``p_…`` (names equal
+    to a column's are reserved by SQLAlchemy in ``UPDATE … SET``), each typed like its column
+    so that datetimes pass through :class:`UTCDateTime`.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        """Build the statements for ``dialect`` (``"postgresql"`` or ``"sqlite"``: the upsert differs)."""
+        jobs = webhook_jobs.c
+        now = bindparam("p_now", type_=UTCDateTime())
+        job_id = bindparam("p_id", type_=String())
+        cap = bindparam("p_cap", type_=Integer())
+        insert = pg_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
+
+        # A job is runnable when pending, or running with an expired lease (its worker died).
+        runnable = (jobs.status == JobStatus.PENDING.value) | (
+            (jobs.status == JobStatus.RUNNING.value) & (jobs.lease_until < now)
+        )
+        self.record_event = (
+            insert(webhook_jobs)
+            .on_conflict_do_nothing(index_elements=["helpdesk", "event_id"])
+            .returning(*webhook_jobs.c)
+        )
+        """Params: every column of a new job; returns the row, or nothing for a duplicate."""
+        self.job_by_event = select(webhook_jobs).where(
+            jobs.helpdesk == bindparam("p_helpdesk", type_=String()),
+            jobs.event_id == bindparam("p_event_id", type_=String()),
+        )
+        self.get_job = select(webhook_jobs).where(jobs.id == job_id)
+        self.claim_job = (
+            update(webhook_jobs)
+            .where(jobs.id == job_id, runnable, jobs.attempts < cap)
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=jobs.attempts + 1,
+                started_at=now,
+                updated_at=now,
+                lease_until=bindparam("p_lease_until", type_=UTCDateTime()),
+                worker=bindparam("p_worker", type_=String()),
+                available_at=None,
+            )
+            .returning(*webhook_jobs.c)
+        )
+        """Params: p_id, p_now, p_cap, p_lease_until, p_worker; returns the claimed row."""
+        self.give_up_job = (
+            update(webhook_jobs)
+            .where(jobs.id == job_id, runnable, jobs.attempts >= cap)
+            .values(
+                status=JobStatus.FAILED.value,
+                finished_at=now,
+                updated_at=now,
+                lease_until=None,
+                error=func.coalesce(jobs.error, bindparam("p_error", type_=Text())),
+            )
+        )
+        """Params: p_id, p_now, p_cap, p_error (kept only if the job has no error yet)."""
+        exhausted = jobs.attempts >= cap
+        release = update(webhook_jobs).values(
+            status=case((exhausted, JobStatus.FAILED.value), else_=JobStatus.PENDING.value),
+            finished_at=case((exhausted, now), else_=None),
+            available_at=bindparam("p_available_at", type_=UTCDateTime()),
+            lease_until=None,
+            worker=None,
+            updated_at=now,
+            error=bindparam("p_error", type_=Text()),
+        )
+        running = (jobs.id == job_id, jobs.status == JobStatus.RUNNING.value)
+        self.release_job = release.where(*running)
+        """Params: p_id, p_now, p_cap, p_available_at, p_error."""
+        self.release_own_job = release.where(*running, jobs.worker == bindparam("p_worker", type_=String()))
+        """As ``release_job``, only while ``p_worker`` still holds the job."""
+        self._complete_job: dict[frozenset[str], Update] = {}
+
+        self.save_draft = insert(drafts).on_conflict_do_nothing(index_elements=["id"])
+        """Params: every column of the draft; a draft id saved before is left as it was."""
+        self.draft_for_job = (
+            select(drafts)
+            .where(drafts.c.job_id == bindparam("p_job_id", type_=String()))
+            .order_by(drafts.c.created_at)
+            .limit(1)
+        )
+        self.get_draft = select(drafts).where(drafts.c.id == bindparam("p_id", type_=String()))
+        self.latest_draft = (
+            select(drafts)
+            .where(
+                drafts.c.helpdesk == bindparam("p_helpdesk", type_=String()),
+                drafts.c.ticket_id == bindparam("p_ticket_id", type_=String()),
+            )
+            .order_by(drafts.c.created_at.desc())
+            .limit(1)
+        )
+        self.token_by_hash = select(api_tokens).where(
+            api_tokens.c.token_hash == bindparam("p_hash", type_=String())
+        )
+        self.touch_token = (
+            update(api_tokens)
+            .where(api_tokens.c.id == bindparam("p_id", type_=String()))
+            .values(last_used_at=now)
+        )
+
+    def complete_job(self, columns: frozenset[str]) -> Update:
+        """Finish a job: status ``p_status`` at ``p_now``, and each of ``columns`` (some of
+        ``draft_id``, ``note_id``, ``error``) set to its ``p_<column>``; the others are left alone.
+
+        One statement per set of columns, built on first use (at most eight); threads racing
+        to build one each store an equal statement, which is harmless.
+        """
+        statement = self._complete_job.get(columns)
+        if statement is None:
+            extra = {
+                name: bindparam(f"p_{name}", type_=webhook_jobs.c[name].type) for name in sorted(columns)
+            }
+            now = bindparam("p_now", type_=UTCDateTime())
+            statement = (
+                update(webhook_jobs)
+                .where(webhook_jobs.c.id == bindparam("p_id", type_=String()))
+                .values(
+                    status=bindparam("p_status", type_=String()),
+                    finished_at=now,
+                    updated_at=now,
+                    lease_until=None,
+                    available_at=None,
+                    **extra,
+                )
+            )
+            self._complete_job[columns] = statement
+        return statement

@@ -43,8 +43,6 @@ from replyassist.service.config import normalize_database_url, redact_url
 try:
     import sqlalchemy as sa
     from sqlalchemy import exc as sa_exc
-    from sqlalchemy.dialects import postgresql as pg_dialect
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingDependencyError("sqlalchemy", "server", "The replyassist service store") from exc
 
@@ -64,7 +62,7 @@ from replyassist.service._store_records import (
     job_from_row,
     token_from_row,
 )
-from replyassist.service._store_schema import api_tokens, drafts, webhook_jobs
+from replyassist.service._store_schema import Statements, api_tokens, drafts, webhook_jobs
 from replyassist.service._store_schema import feedback as feedback_table
 
 if TYPE_CHECKING:
@@ -121,13 +119,9 @@ class Store:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._engine = create_store_engine(normalize_database_url(url), engine_kwargs)
         self.dialect: str = self._engine.dialect.name
-        # Built once: webhook intake is the hot path, and a fresh statement per event costs more
-        # Python (construction, cache key) than SQLite takes to run it.
-        self._record_insert = (
-            self._insert(webhook_jobs)
-            .on_conflict_do_nothing(index_elements=["helpdesk", "event_id"])
-            .returning(*webhook_jobs.c)
-        )
+        # Built once: webhook intake and jobs are the hot path, and a fresh statement per call
+        # costs more Python (construction, cache key) than the database takes to run it.
+        self._sql = Statements(self.dialect)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Store:
@@ -235,18 +229,18 @@ class Store:
             "occurred_at": event.occurred_at,
             "data": _jsonable(event.data),
         }
-        key = (webhook_jobs.c.helpdesk == event.helpdesk) & (webhook_jobs.c.event_id == event_id)
         with self._translate(), self._engine.begin() as conn:
             # One statement for a new event (the common case): the insert returns the stored row.
-            row = conn.execute(self._record_insert, values).first()
+            row = conn.execute(self._sql.record_event, values).first()
             created = row is not None
             if row is None:
-                row = conn.execute(sa.select(webhook_jobs).where(key)).one()
+                key = {"p_helpdesk": event.helpdesk, "p_event_id": event_id}
+                row = conn.execute(self._sql.job_by_event, key).one()
         return job_from_row(row), created
 
     def get_job(self, job_id: str) -> JobRecord | None:
         with self._translate(), self._engine.connect() as conn:
-            row = conn.execute(sa.select(webhook_jobs).where(webhook_jobs.c.id == job_id)).first()
+            row = conn.execute(self._sql.get_job, {"p_id": job_id}).first()
         return None if row is None else job_from_row(row)
 
     def claim_job(
@@ -261,39 +255,13 @@ class Store:
         """
         now = self._clock()
         cap = max_attempts or self.max_attempts
-        jobs = webhook_jobs.c
-        runnable = (jobs.status == JobStatus.PENDING.value) | (
-            (jobs.status == JobStatus.RUNNING.value) & (jobs.lease_until < now)
-        )
-        claim = (
-            sa.update(webhook_jobs)
-            .where(jobs.id == job_id, runnable, jobs.attempts < cap)
-            .values(
-                status=JobStatus.RUNNING.value,
-                attempts=jobs.attempts + 1,
-                started_at=now,
-                updated_at=now,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                worker=worker,
-                available_at=None,
-            )
-            .returning(*webhook_jobs.c)
-        )
-        give_up = (
-            sa.update(webhook_jobs)
-            .where(jobs.id == job_id, runnable, jobs.attempts >= cap)
-            .values(
-                status=JobStatus.FAILED.value,
-                finished_at=now,
-                updated_at=now,
-                lease_until=None,
-                error=sa.func.coalesce(jobs.error, f"gave up after {cap} attempts"),
-            )
-        )
+        params = {"p_id": job_id, "p_now": now, "p_cap": cap}
+        claim = {**params, "p_lease_until": now + timedelta(seconds=lease_seconds), "p_worker": worker}
         with self._translate(), self._engine.begin() as conn:
-            row = conn.execute(claim).first()
+            row = conn.execute(self._sql.claim_job, claim).first()
             if row is None:
-                conn.execute(give_up)
+                give_up = {**params, "p_error": f"gave up after {cap} attempts"}
+                conn.execute(self._sql.give_up_job, give_up)
         return None if row is None else job_from_row(row)
 
     def release_job(self, job_id: str, *, error: str, retry_in: float = 0, worker: str | None = None) -> None:
@@ -304,24 +272,18 @@ class Store:
         ``worker`` is given, to one that another worker claimed after this one's lease ran out.
         """
         now = self._clock()
-        jobs = webhook_jobs.c
-        exhausted = jobs.attempts >= self.max_attempts
-        mine = jobs.worker == worker if worker is not None else sa.true()
-        release = (
-            sa.update(webhook_jobs)
-            .where(jobs.id == job_id, jobs.status == JobStatus.RUNNING.value, mine)
-            .values(
-                status=sa.case((exhausted, JobStatus.FAILED.value), else_=JobStatus.PENDING.value),
-                finished_at=sa.case((exhausted, now), else_=None),
-                available_at=now + timedelta(seconds=retry_in) if retry_in > 0 else None,
-                lease_until=None,
-                worker=None,
-                updated_at=now,
-                error=_clip(error),
-            )
-        )
+        params = {
+            "p_id": job_id,
+            "p_now": now,
+            "p_cap": self.max_attempts,
+            "p_available_at": now + timedelta(seconds=retry_in) if retry_in > 0 else None,
+            "p_error": _clip(error),
+        }
+        release = self._sql.release_job
+        if worker is not None:
+            release, params["p_worker"] = self._sql.release_own_job, worker
         with self._translate(), self._engine.begin() as conn:
-            conn.execute(release)
+            conn.execute(release, params)
 
     def complete_job(
         self,
@@ -337,22 +299,17 @@ class Store:
             raise ConfigurationError(
                 f"complete_job needs a final status (done, skipped, failed), not {status}"
             )
-        now = self._clock()
-        values: dict[str, Any] = {
-            "status": status.value,
-            "finished_at": now,
-            "updated_at": now,
-            "lease_until": None,
-            "available_at": None,
+        optional = {
+            "draft_id": draft_id,
+            "note_id": note_id,
+            "error": None if error is None else _clip(error),
         }
-        if draft_id is not None:
-            values["draft_id"] = draft_id
-        if note_id is not None:
-            values["note_id"] = note_id
-        if error is not None:
-            values["error"] = _clip(error)
+        given = {name: value for name, value in optional.items() if value is not None}
+        params: dict[str, Any] = {f"p_{name}": value for name, value in given.items()}
+        params.update(p_id=job_id, p_status=status.value, p_now=self._clock())
+        # Only the columns given are written: the statement depends on which they are.
         with self._translate(), self._engine.begin() as conn:
-            conn.execute(sa.update(webhook_jobs).where(webhook_jobs.c.id == job_id).values(**values))
+            conn.execute(self._sql.complete_job(frozenset(given)), params)
 
     def runnable_jobs(self, *, limit: int = 100, stale_after: float = 0) -> list[JobRecord]:
         """Jobs to (re)enqueue: ``PENDING`` ones untouched for ``stale_after`` seconds and due,
@@ -401,30 +358,22 @@ class Store:
             "received_at": received_at,
             "body": draft.model_dump_json(),
         }
-        insert = self._insert(drafts).values(**values).on_conflict_do_nothing(index_elements=["id"])
         with self._translate(), self._engine.begin() as conn:
-            conn.execute(insert)
+            conn.execute(self._sql.save_draft, values)
 
     def draft_for_job(self, job_id: str) -> DraftRecord | None:
         """The first draft made for a job, so that a re-run job posts the same draft."""
-        query = sa.select(drafts).where(drafts.c.job_id == job_id).order_by(drafts.c.created_at).limit(1)
-        return self._one_draft(query)
+        return self._one_draft(self._sql.draft_for_job, {"p_job_id": job_id})
 
     def get_draft(self, draft_id: str) -> DraftRecord:
-        record = self._one_draft(sa.select(drafts).where(drafts.c.id == draft_id))
+        record = self._one_draft(self._sql.get_draft, {"p_id": draft_id})
         if record is None:
             raise DraftNotFound(f"no draft with id {draft_id!r}")
         return record
 
     def latest_draft(self, helpdesk: str, ticket_id: str) -> DraftRecord | None:
         """The newest draft for a ticket (rephrased ones included), or ``None``."""
-        query = (
-            sa.select(drafts)
-            .where(drafts.c.helpdesk == helpdesk, drafts.c.ticket_id == ticket_id)
-            .order_by(drafts.c.created_at.desc())
-            .limit(1)
-        )
-        return self._one_draft(query)
+        return self._one_draft(self._sql.latest_draft, {"p_helpdesk": helpdesk, "p_ticket_id": ticket_id})
 
     # --- feedback --------------------------------------------------------------------------
 
@@ -539,18 +488,15 @@ class Store:
         """The active token whose plaintext this is, or ``None`` (unknown or revoked)."""
         if not plaintext.startswith(_TOKEN_PREFIX) or len(plaintext) > 128:
             return None
-        query = sa.select(api_tokens).where(api_tokens.c.token_hash == _hash(plaintext))
         with self._translate(), self._engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(self._sql.token_by_hash, {"p_hash": _hash(plaintext)}).first()
         if row is None or row.revoked_at is not None:
             return None
         record = token_from_row(row)
         now = self._clock()
         if record.last_used_at is None or now - record.last_used_at >= _TOKEN_TOUCH_EVERY:
             with self._translate(), self._engine.begin() as conn:
-                conn.execute(
-                    sa.update(api_tokens).where(api_tokens.c.id == record.id).values(last_used_at=now)
-                )
+                conn.execute(self._sql.touch_token, {"p_id": record.id, "p_now": now})
             record = TokenRecord(**{**record.__dict__, "last_used_at": now})
         return record
 
@@ -599,13 +545,9 @@ class Store:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _insert(self, table: sa.Table) -> Any:
-        """An INSERT that supports ``on_conflict_do_nothing`` on this backend."""
-        return (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)(table)
-
-    def _one_draft(self, query: sa.Select[Any]) -> DraftRecord | None:
+    def _one_draft(self, query: sa.Select[Any], params: Mapping[str, Any]) -> DraftRecord | None:
         with self._translate(), self._engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(query, params).first()
         return None if row is None else draft_record_from_row(row)
 
     @contextmanager
