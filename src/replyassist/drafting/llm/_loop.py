@@ -77,6 +77,15 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return _submit(coro).result()
 
 
+def close_on_loop(coro: Coroutine[Any, Any, Any], *, timeout: float) -> None:
+    """Run a clean-up coroutine on the model loop if it is running (at exit), else drop it."""
+    loop = _loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        coro.close()
+        return
+    _submit(coro).result(timeout=timeout)
+
+
 async def arun(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Await ``make()`` run on the background loop; cancelling the caller cancels it there too."""
     if asyncio.get_running_loop() is _loop:
