@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
+import requests
+import requests.adapters
 
 from replyassist._errors import ConfigurationError, HelpdeskError, RateLimited, TicketNotFound
 from replyassist.helpdesk import NoteRef, WebhookEvent, WebhookRequest
@@ -144,7 +145,11 @@ class HttpHelpdesk:
 
     def __init__(self, base_url: str, secret: str, *, name: str = NAME) -> None:
         self.name = name
-        self._client = httpx.Client(base_url=base_url, timeout=60)
+        # requests, like the real plug-ins' clients (zenpy, python-freshdesk); a pool as large as
+        # a worker's threads, so that connections are reused rather than opened per call.
+        self._base = base_url.rstrip("/")
+        self._client = requests.Session()
+        self._client.mount("http://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=128))
         self._webhooks = FakeHelpdesk(secret, name=name)
 
     def fetch_ticket(self, ticket_id: str) -> Ticket:
@@ -171,8 +176,8 @@ class HttpHelpdesk:
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         try:
-            response = self._client.request(method, path, json=body)
-        except httpx.HTTPError as exc:
+            response = self._client.request(method, self._base + path, json=body, timeout=60)
+        except requests.RequestException as exc:
             raise HelpdeskError(f"{self.name} cannot be reached: {type(exc).__name__}") from exc
         if response.status_code == 200:
             return response.json()
