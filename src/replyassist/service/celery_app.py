@@ -213,6 +213,22 @@ def _on_worker_init(**_: Any) -> None:
         configure_worker(_worker_settings())
 
 
+# Celery's own two INFO lines per task ("Task … received", "Task … succeeded in …"): the job's own
+# lines (claimed, outcome; retries and failures as warnings) say the same with the job id. Each of
+# Celery's builds a context dict, formats and writes a record (on the main loop, on a task thread):
+# about 0.4 ms of worker CPU per task (median 2.73 → 2.32 ms of Celery per no-op task, 48 threads,
+# 200 tasks/s, /proc utime+stime). Celery reads these levels once, when it builds its message
+# handler and tracer, so they are set as logging is set up; at DEBUG the lines stay.
+_PER_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
+
+
+def _on_after_setup_logger(loglevel: int = logging.INFO, **_: Any) -> None:
+    """Keep Celery's per-task lines for a worker logging at DEBUG (Celery passes the level as an int)."""
+    level = logging.NOTSET if loglevel <= logging.DEBUG else max(loglevel, logging.WARNING)
+    for name in _PER_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+
+
 def _on_worker_ready(**_: Any) -> None:
     with _worker.lock:
         if not _worker.sweep or _worker.sweeper is not None:
@@ -239,6 +255,7 @@ def _on_worker_shutdown(**_: Any) -> None:
 
 
 signals.celeryd_init.connect(_on_worker_init, weak=False)
+signals.after_setup_logger.connect(_on_after_setup_logger, weak=False)
 signals.worker_ready.connect(_on_worker_ready, weak=False)
 signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
 
