@@ -20,7 +20,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def test_closing_a_channel_whose_connection_is_gone_does_not_raise(
+def test_closing_and_acking_on_a_channel_whose_connection_is_gone_does_not_raise(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     connection = Connection(redis_server.url)
@@ -36,3 +36,20 @@ def test_closing_a_channel_whose_connection_is_gone_does_not_raise(
         channel.close()  # kombu would raise AttributeError here, which Celery calls unrecoverable
     assert "1 unacknowledged message(s) not restored" in caplog.text
     assert not channel.qos._delivered
+    message.ack()  # the job finishes a moment later and acks on the closed channel: no error either
+    assert channel.qos._delivered == {}
+
+
+def test_a_live_connection_restores_and_acknowledges_as_before(redis_server: RedisServer) -> None:
+    with Connection(redis_server.url) as connection:
+        channel = connection.channel()
+        channel.queue_declare("replyassist-test", durable=True)
+        for body in ("job-1", "job-2"):
+            channel.basic_publish(channel.prepare_message(body), exchange="", routing_key="replyassist-test")
+        first = channel.basic_get("replyassist-test", no_ack=False)
+        second = channel.basic_get("replyassist-test", no_ack=False)
+        first.ack()
+        channel.qos.restore_unacked()  # the second goes back to the queue
+        again = channel.basic_get("replyassist-test", no_ack=True)
+        assert again is not None and again.body == second.body
+        assert channel.basic_get("replyassist-test", no_ack=True) is None

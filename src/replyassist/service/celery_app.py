@@ -53,28 +53,35 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _tolerate_restoring_on_a_dead_connection() -> None:
+def _tolerate_a_dead_connection() -> None:
     """Keep a worker alive when Redis goes away while it holds unacknowledged messages.
 
     On a lost broker connection Celery closes the consumer's connection, and kombu's Redis
     channel, closing, "restores" its unacknowledged messages through that same connection, whose
     transport it has just detached: ``AttributeError: 'NoneType' object has no attribute
-    'hostname'`` (kombu 5.x, ``Channel._connparams``). The error is not a connection error, so
-    Celery calls it unrecoverable and the worker exits, with its running jobs' leases still to
-    run out. Seen here in 3 of 11 runs of the Redis-restart fault test, and the likely cause of
-    a bench run that once left jobs unfinished. With no connection there is nothing to restore
-    through: Redis lost those messages (or will redeliver them after the visibility timeout),
-    and the store's sweepers send every unfinished job again. So the restore is skipped there,
-    with a warning, and the consumer reconnects as it does for any lost connection.
+    'hostname'`` (kombu 5.x, ``Channel._connparams``). A job that finishes a moment later acks
+    its message on that closed channel: the same error. It is not a connection error, so Celery
+    calls it unrecoverable and the worker exits, with its running jobs' leases still to run
+    out. Seen here in 3 of 11 runs of the Redis-restart fault test, and the likely cause of a
+    bench run that once left jobs unfinished. With no connection there is nothing to restore or
+    acknowledge through: Redis lost those messages (or redelivers them after the visibility
+    timeout, and a finished job's redelivery does nothing), and the store's sweepers send every
+    unfinished job again. So those calls are skipped, and the consumer reconnects as it does
+    for any lost connection.
     """
     from kombu.transport import redis as kombu_redis  # type: ignore[import-untyped,unused-ignore]
 
-    restore: Any = kombu_redis.QoS.restore_unacked
-    if getattr(restore, "_replyassist", False):
+    qos: Any = kombu_redis.QoS
+    if getattr(qos.restore_unacked, "_replyassist", False):
         return
+    restore, ack, reject = qos.restore_unacked, qos.ack, qos.reject
+
+    def detached(self: Any) -> bool:
+        transport = getattr(self.channel, "connection", None)
+        return transport is None or getattr(transport, "client", None) is None
 
     def restore_unacked(self: Any, client: Any = None) -> Any:
-        if client is None and getattr(self.channel.connection, "client", None) is None:
+        if client is None and detached(self):
             count = len(self._delivered)
             self._delivered.clear()
             log.warning(
@@ -85,11 +92,25 @@ def _tolerate_restoring_on_a_dead_connection() -> None:
             return None
         return restore(self, client)
 
+    def ack_on(self: Any, delivery_tag: Any) -> Any:
+        if detached(self):
+            log.info("broker connection closed: message %s not acknowledged (its job is done)", delivery_tag)
+            return None
+        return ack(self, delivery_tag)
+
+    def reject_on(self: Any, delivery_tag: Any, requeue: bool = False) -> Any:
+        if detached(self):
+            log.info(
+                "broker connection closed: message %s not rejected; the sweepers resend its job", delivery_tag
+            )
+            return None
+        return reject(self, delivery_tag, requeue=requeue)
+
     restore_unacked._replyassist = True  # type: ignore[attr-defined]
-    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]
+    qos.restore_unacked, qos.ack, qos.reject = restore_unacked, ack_on, reject_on
 
 
-_tolerate_restoring_on_a_dead_connection()
+_tolerate_a_dead_connection()
 
 TASK_NAME = "replyassist.process_job"
 QUEUE_NAME = "replyassist"
