@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
+import socket
+from typing import Any
 
 import openai
 import pytest
@@ -93,3 +97,45 @@ def test_a_handler_answers_from_the_request() -> None:
             model="m", messages=[{"role": "user", "content": "ping"}]
         )
     assert answer.choices[0].message.content == "echo: ping"
+
+
+def test_usage_is_the_token_estimate_of_every_line_sent(server: FakeOpenAIServer) -> None:
+    # The server counts each distinct line once per process: sums over lines seen before (and
+    # lines split at odd places) must still be the estimate of the whole prompt.
+    from replyassist.drafting.llm._tokens import estimate_message_tokens, estimate_tokens
+
+    prompts = [
+        ["Reply to the customer.\nPassage: tents_x keep 12345 dry!\n\n", "how do I return my tent?"],
+        ["Reply to the customer.\nPassage: tents_x keep 12345 dry!\n\n", "tent 漢字 café\r\n\n  — ok?\n"],
+        ["", "\n\n"],
+    ]
+    for contents in prompts * 2:
+        server.add(f"Answer:\n{contents[-1]}")
+        messages: Any = [{"role": "user", "content": text} for text in contents]
+        answer = client(server).chat.completions.create(model="m", messages=messages)
+        assert answer.usage is not None
+        assert answer.usage.prompt_tokens == estimate_message_tokens(contents)
+        assert answer.usage.completion_tokens == estimate_tokens(f"Answer:\n{contents[-1]}")
+
+
+def test_headers_are_recorded_as_the_stdlib_parses_them(server: FakeOpenAIServer) -> None:
+    # Plain header blocks skip the email parser; anything else (folded lines, Latin-1, odd
+    # spacing) must come out the same as http.client.parse_headers makes it.
+    blocks = [
+        b"X-Spaces: \t padded  \r\nx-dup: 1\r\nX-Dup: 2\r\nX-Empty:\r\n\r\n",
+        b"X-Folded: a\r\n  continued\r\nX-Latin: caf\xe9\r\n\r\n",
+        b"X-Bare-Lf: yes\n\n",
+    ]
+    with socket.create_connection(("127.0.0.1", server.port)) as sock, sock.makefile("rb") as answers:
+        for n, block in enumerate(blocks):
+            sock.sendall(
+                b"GET /v1/models HTTP/1.1\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n" + block
+            )
+            assert answers.readline().startswith(b"HTTP/1.1 200")  # and the connection stays open
+            length = int(http.client.parse_headers(answers)["Content-Length"])
+            assert json.loads(answers.read(length))["object"] == "list"
+            request = server.requests[n]
+            stdlib = http.client.parse_headers(io.BytesIO(b"Authorization: x\r\n" + block))
+            assert request.headers == {
+                k.lower(): v for k, v in stdlib.items() if k.lower() != "authorization"
+            } | {"authorization": "Bearer ***"}
