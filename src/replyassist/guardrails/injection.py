@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import importlib
 import itertools
 import json
 import re
@@ -33,6 +32,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from replyassist.guardrails._cue_gate import CueGate
 
 __all__ = [
     "KINDS",
@@ -195,145 +196,19 @@ def _cues() -> tuple[_Cue, ...]:
     )
 
 
-# How much of a cue's first word the gate compares: enough to tell "ignore" from "if", and
-# short enough that one key per length covers every cue.
-_GATE_PREFIX = 6
-_WORD_RUN = re.compile(r"\w+")
 _ASCII_LOWER = re.compile(r"[a-z]")
 _LEET_DIGIT = re.compile(r"[013457]")
-_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
-_Heads = set[tuple[str, bool]]
-
-
-@dataclass(frozen=True)
-class _Gate:
-    """Which cues could match a reading, told from its words without running the cues.
-
-    Most cues start with a word boundary and one of a few words ("ignore", "disregard"…), so a
-    reading with none of those words cannot match them; on a support tweet that leaves a handful
-    of the ~90 cues to run. The keys are read off each cue's parsed pattern, so a cue added to
-    ``injection_cues.json`` is gated too, and one the analysis cannot vouch for always runs.
-    """
-
-    exact: dict[str, frozenset[int]]
-    """A match starts with a whole word equal to the key (the pattern has a space after it)."""
-    prefix: dict[str, frozenset[int]]
-    """A match starts with a word that begins with the key (at most ``_GATE_PREFIX`` letters)."""
-    lengths: tuple[int, ...]
-    """The lengths of the ``prefix`` keys."""
-    inside: tuple[tuple[str, int], ...]
-    """A match starts with this string, not known to be at a word start (CJK cues, mostly)."""
-    inside_ascii: tuple[tuple[str, int], ...]
-    """The ``inside`` strings an ASCII reading can hold."""
-    always: frozenset[int]
-
-
-def _heads(items: list[Any], anchored: bool) -> _Heads | None:
-    """The literal strings every match of ``items`` starts with, each with whether it starts at a
-    word boundary; ``None`` when some match could start otherwise (a class, ``\\w``, an empty
-    match). ``items`` is a pattern parsed by :mod:`re`'s own parser, so nothing is guessed."""
-    if not items:
-        return None
-    op, arg = items[0]
-    name, rest = str(op), items[1:]
-    if name == "LITERAL":
-        run = [chr(arg)]
-        for next_op, next_arg in rest:
-            if str(next_op) != "LITERAL":
-                break
-            run.append(chr(next_arg))
-        return {("".join(run), anchored)}
-    if name == "AT":
-        return _heads(rest, anchored or str(arg) == "AT_BOUNDARY")
-    if name in ("ASSERT", "ASSERT_NOT"):
-        return _heads(rest, anchored)  # zero-width: the match starts at the same place
-    if name == "SUBPATTERN":
-        _, add_flags, del_flags, inner = arg
-        return None if add_flags or del_flags else _heads([*inner, *rest], anchored)
-    if name in _REPEATS:
-        low, high, inner = arg
-        if high == 0:
-            return _heads(rest, anchored)
-        first = _heads(list(inner), anchored)
-        if first is None or low > 0:
-            return first
-        skipped = _heads(rest, anchored)
-        return None if skipped is None else first | skipped
-    if name == "BRANCH":
-        alternatives = list(arg[1])
-    elif name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
-        alternatives = [[item] for item in arg]  # "(?:e|a)", which the parser turns into "[ea]"
-    else:
-        return None
-    found: _Heads = set()
-    for alternative in alternatives:
-        heads = _heads([*alternative, *rest], anchored)
-        if heads is None:
-            return None
-        found |= heads
-    return found
-
-
-def _cue_heads(pattern: re.Pattern[str]) -> _Heads | None:
-    if pattern.flags & (re.IGNORECASE | re.ASCII | re.LOCALE):
-        return None  # the gate compares words as written, with Unicode word boundaries
-    try:
-        parser: Any = importlib.import_module("re._parser")
-        return _heads(list(parser.parse(pattern.pattern)), False)
-    except Exception:  # a Python whose parser differs: run the cue, never miss it
-        return None
 
 
 @cache
-def _gate() -> _Gate:
-    exact: dict[str, set[int]] = {}
-    prefix: dict[str, set[int]] = {}
-    inside: list[tuple[str, int]] = []
-    always: set[int] = set()
-    for index, cue in enumerate(_cues()):
-        heads = _cue_heads(cue.pattern)
-        if heads is None:
-            always.add(index)
-            continue
-        for literal, anchored in sorted(heads):
-            word = _WORD_RUN.match(literal) if anchored else None
-            if word is None:
-                inside.append((literal, index))
-            elif word.end() < len(literal):
-                exact.setdefault(word.group(), set()).add(index)
-            else:
-                prefix.setdefault(word.group()[:_GATE_PREFIX], set()).add(index)
-    return _Gate(
-        exact={k: frozenset(v) for k, v in exact.items()},
-        prefix={k: frozenset(v) for k, v in prefix.items()},
-        lengths=tuple(sorted({len(k) for k in prefix})),
-        inside=tuple(inside),
-        inside_ascii=tuple((literal, i) for literal, i in inside if literal.isascii()),
-        always=frozenset(always),
-    )
-
-
-@lru_cache(maxsize=16384)
-def _word_cues(word: str) -> frozenset[int]:
-    """The cues a match could start with ``word`` for; remembered, since messages share words."""
-    gate = _gate()
-    found = set(gate.exact.get(word, ()))
-    for n in gate.lengths:
-        found.update(gate.prefix.get(word[:n], ()))
-    return frozenset(found)
+def _gate() -> CueGate:
+    return CueGate([cue.pattern for cue in _cues()])
 
 
 def _cues_for(reading: str, only: frozenset[str] | None) -> list[_Cue]:
     """The cues that could match ``reading``, in their file order (the order spans are found in)."""
-    gate = _gate()
-    hit = set(gate.always)
-    hit.update(*map(_word_cues, set(_WORD_RUN.findall(reading))))
-    # Cues that start inside a word (Chinese, Japanese) only matter for non-ASCII readings.
-    for literal, index in gate.inside if not reading.isascii() else gate.inside_ascii:
-        if index not in hit and literal in reading:
-            hit.add(index)
     cues = _cues()
-    return [cues[i] for i in sorted(hit) if only is None or cues[i].kind in only]
+    return [cues[i] for i in sorted(_gate().candidates(reading)) if only is None or cues[i].kind in only]
 
 
 @lru_cache(maxsize=4096)
