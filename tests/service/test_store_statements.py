@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from replyassist import Draft
 from replyassist.helpdesk import EventKind, WebhookEvent
 from replyassist.models import Channel, Decision
-from replyassist.service._store_records import JOB_COLUMNS, JobRecord
+from replyassist.service._store_records import JobRecord
 from replyassist.service._store_schema import webhook_jobs
 from replyassist.service.store import JobStatus, Store
 
@@ -136,6 +136,30 @@ def test_complete_writes_only_the_columns_it_is_given(store: Store) -> None:
         None,
         "boom",
     )
+
+
+# The order job_from_row unpacks a row in: a new column goes to the end of the table and of this.
+JOB_COLUMNS = (
+    "id",
+    "helpdesk",
+    "event_id",
+    "ticket_id",
+    "kind",
+    "status",
+    "attempts",
+    "received_at",
+    "updated_at",
+    "available_at",
+    "started_at",
+    "finished_at",
+    "lease_until",
+    "worker",
+    "draft_id",
+    "note_id",
+    "error",
+    "occurred_at",
+    "data",
+)
 
 
 def assert_as_stored(store: Store, record: JobRecord | None) -> None:

@@ -246,11 +246,9 @@ def _contacts(passages: Sequence[str], conversation: Sequence[str]) -> set[str]:
     """Emails and phone numbers given in the KB passages or the conversation."""
     from replyassist.guardrails.masking import mask, mask_passage
 
-    found: set[str] = set()
-    for text, scan in [(t, mask_passage) for t in passages] + [(t, mask) for t in conversation]:
-        for span in scan(text, kinds=_CONTACT_KINDS).found:
-            found.add(text[span.start : span.end])
-    return found
+    scanned = [(t, mask_passage(t, kinds=_CONTACT_KINDS)) for t in passages]
+    scanned += [(t, mask(t, kinds=_CONTACT_KINDS)) for t in conversation]
+    return {text[span.start : span.end] for text, result in scanned for span in result.found}
 
 
 _CONTACT_KINDS = ("email", "phone")
